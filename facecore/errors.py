@@ -1,0 +1,26 @@
+"""Errors the engine raises for bad input. Each carries a stable machine-readable code."""
+
+from __future__ import annotations
+
+
+class ImageError(ValueError):
+    """An image that the engine refuses. ``code`` is part of the public contract (API and CLI)."""
+
+    NOT_AN_IMAGE = "not_an_image"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    IMAGE_TOO_LARGE = "image_too_large"
+    TOO_MANY_PIXELS = "too_many_pixels"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model's weights are not on disk (run ``python -m facecore models fetch NAME``)."""
+
+    code = "model_unavailable"
