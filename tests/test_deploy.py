@@ -1,0 +1,118 @@
+"""docker-compose.yml cannot run here (no Docker engine), so these tests read it and hold it,
+the Dockerfile and docs/configuration.md to what the code actually reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+FACECORE_SERVICES = ["migrate", "api", "worker", "worker-gpu", "flower"]
+CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text()
+SETTINGS_SOURCES = [ROOT / "config" / "settings.py", ROOT / "facecore" / "settings.py"]
+
+
+def documented_variables() -> set[str]:
+    return set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]+)`", CONFIG_DOC, flags=re.MULTILINE))
+
+
+def variables_read_by_code() -> set[str]:
+    pattern = re.compile(
+        r"""(?:environ\.get|environ\[|env_bool|env_list|_env_int|_env_float|getenv)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
+    )
+    found: set[str] = set()
+    for source in SETTINGS_SOURCES:
+        found |= set(pattern.findall(source.read_text()))
+    return found
+
+
+def settings_default(name: str) -> str:
+    text = (ROOT / "config" / "settings.py").read_text()
+    match = re.search(rf'{name}\s*=\s*os\.environ\.get\("{name}",\s*"([^"]*)"\)', text)
+    assert match, f"{name} is not read from the environment in config/settings.py"
+    return match.group(1)
+
+
+def test_stack_has_every_part_of_the_architecture() -> None:
+    for name in [
+        "postgres",
+        "redis",
+        "rabbitmq",
+        "minio",
+        "minio-init",
+        "api",
+        "worker",
+        "worker-gpu",
+        "flower",
+    ]:
+        assert name in SERVICES, f"docker-compose.yml lacks service {name}"
+    assert "pgvector" in SERVICES["postgres"]["image"], "Postgres must come with pgvector"
+    assert SERVICES["rabbitmq"]["profiles"] == ["rabbitmq"]
+    assert SERVICES["worker-gpu"]["profiles"] == ["gpu"]
+    devices = SERVICES["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["capabilities"] == ["gpu"]
+
+
+@pytest.mark.parametrize("service", FACECORE_SERVICES)
+def test_facecore_services_share_one_configuration(service: str) -> None:
+    env = SERVICES[service]["environment"]
+    assert env == SERVICES["api"]["environment"], f"{service} must see the same settings as the API"
+    assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:" in env["DATABASE_URL"]
+    assert env["S3_ENDPOINT"].startswith("minio:")
+
+
+def test_every_compose_variable_is_documented_and_read_by_the_code() -> None:
+    env = set(SERVICES["api"]["environment"])
+    undocumented = env - documented_variables()
+    assert not undocumented, f"not in docs/configuration.md: {sorted(undocumented)}"
+    unread = env - variables_read_by_code()
+    assert not unread, f"compose sets variables the code never reads: {sorted(unread)}"
+
+
+def test_every_setting_the_code_reads_is_documented() -> None:
+    missing = variables_read_by_code() - documented_variables()
+    assert not missing, f"settings missing from docs/configuration.md: {sorted(missing)}"
+
+
+def test_minio_bucket_is_created_before_the_services_start() -> None:
+    bucket = SERVICES["api"]["environment"]["S3_BUCKET"]
+    init_command = " ".join(SERVICES["minio-init"]["command"])
+    assert f"mc mb --ignore-existing local/{bucket}" in init_command
+    for service in ["api", "worker"]:
+        assert SERVICES[service]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+        assert SERVICES[service]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_workers_consume_the_queues_the_code_routes_to() -> None:
+    faces, webhooks = settings_default("FACECORE_FACES_QUEUE"), settings_default("FACECORE_WEBHOOKS_QUEUE")
+
+    def queues(service: str) -> set[str]:
+        command = SERVICES[service]["command"]
+        return set(command[command.index("-Q") + 1].split(","))
+
+    assert queues("worker") == {faces, webhooks}
+    assert queues("worker-gpu") == {faces}, "the GPU worker should only take model work"
+
+
+def test_celery_commands_name_the_real_celery_app() -> None:
+    from config.celery import app
+
+    assert app.main == "facecore"
+    for service in ["worker", "worker-gpu", "flower"]:
+        command = SERVICES[service]["command"]
+        assert command[:3] == ["celery", "-A", "config"], service
+
+
+def test_gunicorn_serves_the_real_wsgi_module() -> None:
+    command = SERVICES["api"]["command"]
+    assert command[0] == "gunicorn"
+    module, _, attribute = command[1].partition(":")
+    assert (ROOT / (module.replace(".", "/") + ".py")).is_file()
+    assert attribute == "application"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "requirements.txt" in dockerfile and "models fetch" in dockerfile
