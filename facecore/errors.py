@@ -24,3 +24,14 @@ class ModelUnavailableError(RuntimeError):
     """A model's weights are not on disk (run ``python -m facecore models fetch NAME``)."""
 
     code = "model_unavailable"
+
+
+class NoFaceError(ImageError):
+    """An operation needs a face (e.g. compare) and the image has none. Code ``no_face``."""
+
+    NO_FACE = "no_face"
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(self.NO_FACE, message)
+        self.index = index
+        """Position of the faceless image in the call's input, when there were several."""

@@ -16,7 +16,9 @@ def _env_float(name: str, default: float) -> float:
 
 
 def default_models_dir() -> Path:
-    return Path(os.environ.get("FACECORE_MODELS_DIR", Path(__file__).resolve().parent.parent / "var" / "models"))
+    return Path(
+        os.environ.get("FACECORE_MODELS_DIR", Path(__file__).resolve().parent.parent / "var" / "models")
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,12 @@ Landmarks = dict[str, tuple[float, float]]
 
 @dataclass
 class Face:
+    """One detected face; all coordinates in original-image pixels after EXIF orientation.
+
+    Landmark names follow MTCNN: ``left_eye``/``mouth_left`` are on the image's left side,
+    i.e. the person's right eye / mouth corner (for a face looking at the camera).
+    """
+
     box: Box
     probability: float
     landmarks: Landmarks
@@ -53,7 +59,9 @@ class Face:
         out: dict = {
             "box": self.box.to_dict(),
             "probability": round(float(self.probability), 6),
-            "landmarks": {k: [round(float(v[0]), 2), round(float(v[1]), 2)] for k, v in self.landmarks.items()},
+            "landmarks": {
+                k: [round(float(v[0]), 2), round(float(v[1]), 2)] for k, v in self.landmarks.items()
+            },
         }
         if include_embedding and self.embedding is not None:
             out["embedding"] = [float(x) for x in self.embedding]

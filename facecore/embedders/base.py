@@ -31,15 +31,16 @@ class Embedder(Protocol):
 
 
 SIMILARITY_SLOPE = 10.0
-"""Steepness of the distance-to-similarity curve (per unit of L2 distance)."""
+"""Steepness of the distance-to-similarity curve, per threshold's worth of L2 distance."""
 
 
 def similarity_from_distance(distance: float, threshold: float) -> float:
     """Map an L2 distance to [0, 1], exactly 0.5 at the model's threshold.
 
-    A logistic curve, so one cut-off (0.5) means "same person" for every model.
+    A logistic curve in ``distance / threshold``, so one cut-off (0.5) means "same person" for
+    every model, and models with small thresholds (dlib, 0.39) spread as much as FaceNet (1.05).
     """
-    return 1.0 / (1.0 + math.exp(SIMILARITY_SLOPE * (distance - threshold)))
+    return 1.0 / (1.0 + math.exp(SIMILARITY_SLOPE * (distance - threshold) / threshold))
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:

@@ -1,0 +1,202 @@
+"""MTCNN with the ``mtcnn`` package's networks and weights, run with less overhead.
+
+The PyPI ``mtcnn`` 1.0.0 detector spends much of its time on eager Keras calls (one per pyramid
+level and stage) and Python glue.  This detector keeps the package's networks, weights,
+thresholds and box arithmetic (``fast_boxes``) but:
+
+* runs the whole PNet pyramid of an image in one graph call (``fast_pnet``);
+* runs RNet and ONet once per stage for *all* candidates of *all* images in the call, through
+  ``tf.function``s with shape-polymorphic signatures (traced once, no ``model.predict``).
+
+Images are never padded to a common size (padding would change PNet's border cells and the
+crop arithmetic), so a batch finds exactly what its images find one at a time, and on real
+photos the output equals the package's to the bit (the package only rounds it further).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from facecore.detectors import fast_boxes as fb
+from facecore.detectors.base import DETECTION_COLUMNS
+from facecore.detectors.fast_pnet import PNetPyramid
+
+
+@dataclass(frozen=True)
+class MTCNNParams:
+    """Stage parameters; the defaults are the ``mtcnn`` package's."""
+
+    scale_factor: float = 0.709
+    threshold_pnet: float = 0.6
+    threshold_rnet: float = 0.7
+    threshold_onet: float = 0.8
+    nms_pnet_scale: float = 0.5
+    nms_pnet_all: float = 0.7
+    nms_rnet: float = 0.7
+    nms_onet: float = 0.7
+
+
+def _load_networks() -> tuple[tf.keras.Model, tf.keras.Model, tf.keras.Model]:
+    """The package's three networks with its shipped weights (no download)."""
+    from mtcnn.network.onet import ONet
+    from mtcnn.network.pnet import PNet
+    from mtcnn.network.rnet import RNet
+    from mtcnn.utils.tensorflow import load_weights
+
+    nets = []
+    for cls, weights in ((PNet, "pnet.lz4"), (RNet, "rnet.lz4"), (ONet, "onet.lz4")):
+        net = cls()
+        net.build()
+        net.set_weights(load_weights(weights))
+        nets.append(net)
+    return nets[0], nets[1], nets[2]
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """Grey (H, W) or RGBA input is accepted too; detection only looks at RGB."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image[:, :, :3]
+
+
+def _normalize(image: np.ndarray) -> tf.Tensor:
+    """uint8 RGB -> the package's input range; (v - 127.5) / 128 is exact in float32."""
+    out = image.astype(np.float32)
+    out -= 127.5
+    out /= 128
+    return tf.convert_to_tensor(out)
+
+
+class FastMTCNN:
+    """Detector protocol implementation (``facecore.detectors.base.Detector``)."""
+
+    name = "mtcnn-fast"
+
+    def __init__(self, params: MTCNNParams | None = None) -> None:
+        self.params = params or MTCNNParams()
+        self._pnet, self._rnet, self._onet = _load_networks()
+        self._lock = threading.Lock()
+        self._pnet_pyramid = PNetPyramid(self._pnet)
+        self._rnet_call = tf.function(
+            lambda x: self._rnet(x, training=False),
+            input_signature=[tf.TensorSpec([None, 24, 24, 3], tf.float32)],
+        )
+        self._onet_call = tf.function(
+            lambda x: self._onet(x, training=False),
+            input_signature=[tf.TensorSpec([None, 48, 48, 3], tf.float32)],
+        )
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Trace the three graphs now (a few seconds), so the first request does not pay for it."""
+        self._pnet_pyramid(tf.zeros((24, 24, 3)), [(24, 24)])
+        self._rnet_call(tf.zeros((1, 24, 24, 3)))
+        self._onet_call(tf.zeros((1, 48, 48, 3)))
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _proposals(self, image: tf.Tensor, min_face_size: int) -> np.ndarray:
+        """PNet over the image pyramid -> square candidate boxes, best first."""
+        p = self.params
+        height, width = image.shape[:2]
+        levels = [
+            (scale, fb.scaled_size(height, width, scale))
+            for scale in fb.pyramid_scales(width, height, min_face_size, p.scale_factor)
+        ]
+        # PNet needs at least 12x12 input to produce one cell.
+        levels = [(scale, size) for scale, size in levels if min(size) >= fb.PNET_CELL]
+        per_level = []
+        outputs = self._pnet_pyramid(image, [size for _, size in levels]) if levels else []
+        for (scale, _), (reg, prob) in zip(levels, outputs, strict=True):
+            boxes = fb.pnet_boxes(reg, prob, p.threshold_pnet, scale)
+            per_level.append(fb.nms(boxes, p.nms_pnet_scale, "union"))
+        if not per_level:
+            return np.empty((0, 5), dtype=np.float64)
+        boxes = fb.sort_desc(np.concatenate(per_level, axis=0))
+        return fb.to_square(fb.nms(boxes, p.nms_pnet_all, "union"))
+
+    def _patches(self, images: list[tf.Tensor], boxes: list[np.ndarray], side: int) -> tf.Tensor:
+        # Eager, one op per image: the crop is cheap, and cropping each image from its own
+        # unpadded tensor keeps the package's coordinate arithmetic exactly.
+        crops = [
+            tf.image.crop_and_resize(
+                img[None],
+                fb.crop_boxes(b, img.shape[0], img.shape[1]).astype(np.float32),
+                np.zeros(len(b), np.int32),
+                (side, side),
+            )
+            for img, b in zip(images, boxes, strict=True)
+            if len(b)
+        ]
+        return tf.concat(crops, axis=0)
+
+    def _refine_rnet(self, images: list[tf.Tensor], boxes: list[np.ndarray]) -> list[np.ndarray]:
+        p = self.params
+        if not any(len(b) for b in boxes):
+            return boxes
+        offsets, scores = (t.numpy() for t in self._rnet_call(self._patches(images, boxes, 24)))
+        out, start = [], 0
+        for b in boxes:
+            stop = start + len(b)
+            kept = fb.refine(b, offsets[start:stop])
+            kept[:, 4] = scores[start:stop, 1]
+            kept = kept[kept[:, 4] > p.threshold_rnet]
+            out.append(fb.to_square(fb.nms(fb.sort_desc(kept), p.nms_rnet, "union")))
+            start = stop
+        return out
+
+    def _refine_onet(self, images: list[tf.Tensor], boxes: list[np.ndarray]) -> list[np.ndarray]:
+        p = self.params
+        empty = np.empty((0, DETECTION_COLUMNS), dtype=np.float32)
+        if not any(len(b) for b in boxes):
+            return [empty for _ in boxes]
+        offsets, landmarks, scores = (t.numpy() for t in self._onet_call(self._patches(images, boxes, 48)))
+        out, start = [], 0
+        for img, b in zip(images, boxes, strict=True):
+            stop = start + len(b)
+            if not len(b):
+                out.append(empty)
+                continue
+            marks = fb.place_landmarks(landmarks[start:stop], b)
+            kept = fb.refine(b, offsets[start:stop])
+            kept[:, 4] = scores[start:stop, 1]
+            rows = np.concatenate([kept, marks.astype(np.float64)], axis=1)
+            rows = rows[rows[:, 4] > p.threshold_onet]
+            rows = fb.nms(fb.sort_desc(rows), p.nms_onet, "min")
+            out.append(_to_output(rows, img.shape[0], img.shape[1]))
+            start = stop
+        return out
+
+    # -- protocol -----------------------------------------------------------------------------
+
+    def detect(self, images: list[np.ndarray], min_face_size: int = 20) -> list[np.ndarray]:
+        """RGB uint8 arrays -> one (K, 15) float32 array per image (see ``base.DETECTION_COLUMNS``)."""
+        if not images:
+            return []
+        normalized = [_normalize(_as_rgb(img)) for img in images]
+        with self._lock:
+            boxes = [self._proposals(img, min_face_size) for img in normalized]
+            boxes = self._refine_rnet(normalized, boxes)
+            return self._refine_onet(normalized, boxes)
+
+
+def _to_output(rows: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Package rows (box, score, x1..x5, y1..y5) -> our columns, boxes clipped to the image.
+
+    Boxes are clipped to ``[0, width] x [0, height]`` (our boxes' max side is exclusive);
+    landmarks are left as predicted, as the package does by default.
+    """
+    out = np.empty((len(rows), DETECTION_COLUMNS), dtype=np.float32)
+    out[:, 0] = np.clip(rows[:, 0], 0, width)
+    out[:, 1] = np.clip(rows[:, 1], 0, height)
+    out[:, 2] = np.clip(rows[:, 2], 0, width)
+    out[:, 3] = np.clip(rows[:, 3], 0, height)
+    out[:, 4] = rows[:, 4]
+    out[:, 5::2] = rows[:, 5:10]
+    out[:, 6::2] = rows[:, 10:15]
+    return out
