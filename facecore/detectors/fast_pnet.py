@@ -1,11 +1,11 @@
 """PNet over a whole image pyramid in one TensorFlow graph call.
 
 The layers are the ``mtcnn`` package's PNet, written with plain ``tf.nn`` ops on its weights
-(same arithmetic, so the same numbers, but a graph that traces in a fraction of the time of
-the Keras model).  One call takes an image and up to ``MAX_LEVELS`` level sizes; each level
-(area resize + PNet) sits in its own ``tf.cond`` branch, so unused slots cost nothing, the
-graph is traced once for every level count, and the executor overlaps the (single-threaded)
-resizes and the small levels with the big ones.
+(the same arithmetic, so the same numbers, but a graph that traces much faster than the Keras
+model).  One call takes an image and up to ``MAX_LEVELS`` level sizes; each level (area resize +
+PNet) sits in its own ``tf.cond`` slot, so unused slots cost nothing, the graph is traced once
+for all images and level counts, and the executor overlaps the (single-threaded) resizes and
+the small levels with the big ones.
 """
 
 from __future__ import annotations

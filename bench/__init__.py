@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench-engine``); results go to docs/benchmarks.md, never into unit tests."""
