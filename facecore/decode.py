@@ -120,6 +120,17 @@ def _open(data: bytes, settings: EngineSettings) -> Image.Image:
     return img
 
 
+def probe(data: bytes, settings: EngineSettings | None = None) -> tuple[str, int, int]:
+    """Check an upload cheaply: ``(format, width, height)`` from the header, nothing decoded.
+
+    Applies the same byte, format and pixel limits as ``decode_image`` (same ``ImageError``
+    codes), so an API can refuse bad input at once. The size is as stored, before EXIF
+    orientation; a truncated body is only noticed by the full decode.
+    """
+    with _open(data, settings or EngineSettings()) as img:
+        return img.format, img.size[0], img.size[1]
+
+
 def _unsupported_message(fmt: str) -> str:
     accepted = "JPEG, PNG, WebP, BMP, GIF, TIFF"
     return f"Image format {fmt} is not supported; send one of {accepted}."

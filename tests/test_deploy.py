@@ -14,21 +14,23 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 FACECORE_SERVICES = ["migrate", "api", "worker", "worker-gpu", "flower"]
 CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text()
-SETTINGS_SOURCES = [ROOT / "config" / "settings.py", ROOT / "facecore" / "settings.py"]
 
 
 def documented_variables() -> set[str]:
     return set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]+)`", CONFIG_DOC, flags=re.MULTILINE))
 
 
+SETTING_NAME = re.compile(r"""["']((?:FACECORE|DJANGO|S3)_[A-Z0-9_]+|DATABASE_URL|CELERY_BROKER_URL)["']""")
+PACKAGES = ["config", "api", "worker", "facecore", "recognition"]
+
+
 def variables_read_by_code() -> set[str]:
-    pattern = re.compile(
-        r"""(?:environ\.get|environ\[|env_bool|env_list|_env_int|_env_float|getenv)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
-    )
+    """Every setting name quoted in the service's code (settings modules read them by name)."""
     found: set[str] = set()
-    for source in SETTINGS_SOURCES:
-        found |= set(pattern.findall(source.read_text()))
-    return found
+    for package in PACKAGES:
+        for source in (ROOT / package).rglob("*.py"):
+            found |= set(SETTING_NAME.findall(source.read_text()))
+    return found - {"DJANGO_SETTINGS_MODULE"}
 
 
 def settings_default(name: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from facecore.decode import decode_image
+from facecore.decode import decode_image, probe
 from facecore.errors import ImageError
 from facecore.settings import EngineSettings
 
@@ -206,3 +206,23 @@ def test_pixel_limit_is_a_setting() -> None:
     data = blank_png(300, 200)
     assert refusal(data, EngineSettings(max_image_pixels=59_999)).code == ImageError.TOO_MANY_PIXELS
     assert decode_image(data, EngineSettings(max_image_pixels=60_000)).width == 300
+
+
+def test_probe_reads_the_header_without_decoding(pixel_loads: list) -> None:
+    assert probe(encode(quadrants(), "PNG")) == ("PNG", 96, 64)
+    assert probe(exif_rotated_jpeg(quadrants(), 6)) == ("JPEG", 64, 96)  # as stored, before EXIF
+    assert pixel_loads == []
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"definitely not an image", ImageError.NOT_AN_IMAGE),
+        (blank_png(10_000, 10_000), ImageError.TOO_MANY_PIXELS),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100, ImageError.UNSUPPORTED_FORMAT),
+    ],
+)
+def test_probe_refuses_with_the_same_codes_as_decode(data: bytes, code: str) -> None:
+    with pytest.raises(ImageError) as probed:
+        probe(data)
+    assert probed.value.code == code == refusal(data).code

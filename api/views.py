@@ -1,0 +1,211 @@
+"""The v1 image endpoints. Every error answer is ``{"code", "message"}`` (see api.errors)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.errors import ApiError
+from api.filters import ImageFilter
+from api.intake import callback_allowed, checked_image
+from api.models import Image, ImageStatus
+from api.presenters import image_status, image_summary
+from api.serializers import (
+    AcceptedSerializer,
+    ErrorSerializer,
+    ImageStatusSerializer,
+    UploadOptionsSerializer,
+)
+from api.storage import ObjectNotFound, StorageUnavailable, get_store, original_key
+from worker.annotate import annotated_jpeg
+
+log = logging.getLogger(__name__)
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 409, 413, 415, 503)}
+
+
+def base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def own_image(request, image_id: str) -> Image:
+    """The caller's image; someone else's (or a malformed id) is simply not found."""
+    try:
+        pk = uuid.UUID(str(image_id))
+    except ValueError as exc:
+        raise ApiError("not_found", "Not found.", 404) from exc
+    image = Image.objects.filter(pk=pk, application=request.auth).first()
+    if image is None:
+        raise ApiError("not_found", "Not found.", 404)
+    return image
+
+
+def enqueue(image: Image) -> None:
+    from worker.tasks import process_image
+
+    process_image.apply_async(args=[str(image.id)], queue=settings.FACECORE_FACES_QUEUE)
+
+
+class ImageListCreateView(generics.GenericAPIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_class = ImageFilter
+    serializer_class = UploadOptionsSerializer
+
+    def get_queryset(self):
+        return Image.objects.filter(application=self.request.auth)
+
+    @extend_schema(
+        summary="List your images",
+        responses={200: ImageStatusSerializer(many=True), 401: ERRORS[401]},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([image_summary(image, base_url(request)) for image in page])
+
+    @extend_schema(
+        summary="Upload an image for face detection",
+        description=(
+            "Send the image as multipart field `image`, or JSON `image_base64` or `image_url`. "
+            "Answers 202 for a new job; 200 with the same image_id when request_id was seen before."
+        ),
+        request={"multipart/form-data": UploadOptionsSerializer, "application/json": UploadOptionsSerializer},
+        responses={202: AcceptedSerializer, 200: AcceptedSerializer, **ERRORS},
+    )
+    def post(self, request):
+        app = request.auth
+        options = UploadOptionsSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        params = options.validated_data
+        request_id = params.get("request_id")
+        if request_id:
+            existing = Image.objects.filter(application=app, request_id=request_id).first()
+            if existing:
+                return self._accepted(existing, status.HTTP_200_OK)
+        callback_url = params.get("callback_url") or ""
+        if callback_url:
+            callback_allowed(callback_url)
+        checked = checked_image(request)
+        image = Image(
+            application=app,
+            request_id=request_id or None,
+            callback_url=callback_url,
+            format=checked.format,
+            content_type=checked.content_type,
+            size_bytes=len(checked.data),
+            width=checked.width,
+            height=checked.height,
+            options={
+                "det_prob_threshold": params.get("det_prob_threshold"),
+                "limit": params.get("limit") or 0,
+                "model": None,
+                "recognize": params.get("recognize", False),  # recognition option
+                "prediction_count": params.get("prediction_count", 1),
+            },
+        )
+        image.object_key = original_key(image.id)
+        store = get_store()
+        try:
+            # The unique (application, request_id) constraint makes a concurrent duplicate wait
+            # here for the first insert, then fail; it then answers with the first image.
+            with transaction.atomic():
+                image.save(force_insert=True)
+                store.put(image.object_key, checked.data, checked.content_type)
+        except IntegrityError:
+            existing = Image.objects.filter(application=app, request_id=request_id).first()
+            if existing is None:
+                raise
+            return self._accepted(existing, status.HTTP_200_OK)
+        except StorageUnavailable as exc:
+            log.warning("object store unavailable on upload: %s", exc)
+            raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+        try:
+            enqueue(image)
+        except Exception as exc:
+            log.exception("cannot enqueue image %s", image.id)
+            store.delete(image.object_key)
+            image.delete()
+            raise ApiError("queue_unavailable", "The job queue is unavailable; try again.", 503) from exc
+        return self._accepted(image, status.HTTP_202_ACCEPTED)
+
+    def _accepted(self, image: Image, code: int) -> Response:
+        summary = image_summary(image, base_url(self.request))
+        return Response(
+            {k: summary[k] for k in ("image_id", "status", "status_url")},
+            status=code,
+            headers={"Location": summary["status_url"]},
+        )
+
+
+class ImageDetailView(APIView):
+    @extend_schema(
+        summary="Status and faces of one image",
+        parameters=[
+            OpenApiParameter(
+                "include", str, description="`embedding` adds each face's embedding and the model name."
+            )
+        ],
+        responses={200: ImageStatusSerializer, 401: ERRORS[401], 404: ERRORS[404]},
+    )
+    def get(self, request, image_id: str):
+        image = own_image(request, image_id)
+        include = {part.strip() for part in request.query_params.get("include", "").split(",")}
+        return Response(image_status(image, "embedding" in include, base_url(request)))
+
+    @extend_schema(
+        summary="Delete an image, its stored object, faces and embeddings",
+        responses={204: None, 401: ERRORS[401], 404: ERRORS[404], 503: ERRORS[503]},
+    )
+    def delete(self, request, image_id: str):
+        image = own_image(request, image_id)
+        store = get_store()
+        try:
+            for key in (image.object_key, image.annotated_key):
+                if key:
+                    store.delete(key)
+        except StorageUnavailable as exc:
+            raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+        image.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImageAnnotatedView(APIView):
+    @extend_schema(
+        summary="JPEG with face boxes and landmarks drawn",
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            401: ERRORS[401],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+    )
+    def get(self, request, image_id: str):
+        image = own_image(request, image_id)
+        if image.status == ImageStatus.FAILED:
+            raise ApiError("image_failed", "The image failed processing; there is nothing to draw.", 409)
+        if image.status != ImageStatus.DONE:
+            raise ApiError("not_ready", f"The image is {image.status}; try again when it is done.", 409)
+        store = get_store()
+        try:
+            if image.annotated_key:
+                jpeg = store.get(image.annotated_key)
+            elif image.original_deleted:
+                raise ObjectNotFound(image.object_key)
+            else:
+                jpeg = annotated_jpeg(store.get(image.object_key), list(image.faces.all()))
+        except ObjectNotFound as exc:
+            raise ApiError(
+                "original_deleted", "The original was deleted after processing and no preview was kept.", 409
+            ) from exc
+        except StorageUnavailable as exc:
+            raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+        return HttpResponse(jpeg, content_type="image/jpeg")

@@ -1,0 +1,46 @@
+"""Embedded defaults used when no external services are configured.
+
+PostgreSQL + pgvector come from the ``pgserver`` wheel (a private server on a Unix socket in a
+folder under the data dir); the Celery broker is kombu's ``filesystem://`` transport.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+
+def embedded_database(pgdata: Path) -> dict:
+    """Start (or attach to) the embedded PostgreSQL server and return a Django DATABASES entry."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata)
+    uri = urlparse(server.get_uri())
+    socket_dir = parse_qs(uri.query).get("host", [""])[0]
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": uri.path.lstrip("/") or "postgres",
+        "USER": uri.username or "postgres",
+        "PASSWORD": uri.password or "",
+        "HOST": socket_dir or uri.hostname or "",
+        "PORT": str(uri.port or ""),
+    }
+
+
+def filesystem_broker_options(broker_dir: Path) -> dict:
+    """Transport options for kombu's filesystem broker: one shared folder for in and out."""
+    queue_dir = broker_dir / "queue"
+    control_dir = broker_dir / "control"
+    for folder in (queue_dir, control_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue_dir),
+        "data_folder_out": str(queue_dir),
+        "control_folder": str(control_dir),
+        "store_processed": False,
+        "polling_interval": 0.2,  # seconds between folder scans (kombu's default of 1 s adds latency)
+    }

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api.errors import json_not_found
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("api/v1/", include("recognition.urls")),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Unknown API paths answer JSON {"code": "not_found"} even with DEBUG on (keep this last).
+    re_path(r"^api/", json_not_found),
+]
+
+handler400 = "api.errors.json_bad_request"
+handler404 = "api.errors.json_not_found"
+handler500 = "api.errors.json_server_error"

@@ -1,0 +1,44 @@
+"""Image matches: faces in other job images of the same application that are the same person.
+
+Computed when a job's faces are stored and kept as ``Match`` rows in both directions, so an
+earlier image also lists the faces of later ones.
+"""
+
+from __future__ import annotations
+
+from api.models import Face, Match
+from recognition import conf
+from recognition.models_info import model_info
+from recognition.search import nearest
+
+
+def store_matches(faces: list[Face]) -> int:
+    """Find and store the matches of ``faces`` (all from one job image); returns rows written."""
+    rows: list[Match] = []
+    for face in faces:
+        if face.embedding is None or not face.model:
+            continue
+        info = model_info(face.model)
+        neighbours = nearest(
+            face.application_id,
+            face.model,
+            face.embedding,
+            k=conf.match_limit(),
+            scope="jobs",
+            max_distance=info.threshold,
+            exclude_image_id=face.image_id,
+        )
+        for n in neighbours:
+            similarity = info.similarity(n.distance)
+            for a, b in ((face.id, n.face_id), (n.face_id, face.id)):
+                rows.append(
+                    Match(
+                        application_id=face.application_id,
+                        face_id=a,
+                        other_face_id=b,
+                        distance=n.distance,
+                        similarity=similarity,
+                    )
+                )
+    Match.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -1,0 +1,62 @@
+"""Who is this face? The nearest subjects of each face, as stored in ``Image.result``."""
+
+from __future__ import annotations
+
+from api.models import Face, Image, Subject
+from api.presenters import face_json
+from facecore.settings import EngineSettings
+from recognition.models_info import model_info
+from recognition.search import nearest
+
+DEFAULT_PREDICTION_COUNT = 1
+CANDIDATES_PER_PREDICTION = 10
+"""Nearest example faces fetched per wanted subject (a subject usually has several examples)."""
+
+
+def subject_predictions(face: Face, prediction_count: int) -> list[dict]:
+    """The ``prediction_count`` most similar subjects, most similar first (best example each)."""
+    if face.embedding is None or not face.model or prediction_count <= 0:
+        return []
+    info = model_info(face.model)
+    k = max(20, prediction_count * CANDIDATES_PER_PREDICTION)
+    best: dict[int, float] = {}
+    for n in nearest(face.application_id, face.model, face.embedding, k=k, scope="subjects"):
+        if n.subject_id not in best:
+            best[n.subject_id] = n.distance
+    ranked = sorted(best.items(), key=lambda item: item[1])[:prediction_count]
+    names = dict(Subject.objects.filter(id__in=[sid for sid, _ in ranked]).values_list("id", "name"))
+    return [
+        {
+            "subject": names[sid],
+            "similarity": round(info.similarity(distance), 5),
+            "distance": round(distance, 5),
+        }
+        for sid, distance in ranked
+        if sid in names
+    ]
+
+
+def det_prob_threshold_of(image: Image) -> float:
+    value = (image.options or {}).get("det_prob_threshold")
+    return float(value) if value is not None else EngineSettings().det_prob_threshold
+
+
+def recognition_result(image: Image, faces: list[Face]) -> dict:
+    """``{"model", "threshold", "det_prob_threshold", "faces": [face + "subjects"]}``."""
+    options = image.options or {}
+    count = int(options.get("prediction_count") or DEFAULT_PREDICTION_COUNT)
+    model = next((f.model for f in faces if f.model), None) or options.get("model") or None
+    out_faces = []
+    for face in faces:
+        item = face_json(face)
+        if image.purpose == "probe":
+            item.pop("face_id")  # probe faces are deleted after the answer
+        item["subjects"] = subject_predictions(face, count)
+        out_faces.append(item)
+    return {
+        "model": model,
+        "threshold": model_info(model).threshold if model else None,
+        "det_prob_threshold": det_prob_threshold_of(image),
+        "prediction_count": count,
+        "faces": out_faces,
+    }

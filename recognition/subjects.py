@@ -1,0 +1,149 @@
+"""Subjects (named people) and their example faces: create, rename/merge, delete, enrol."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from api.errors import ApiError
+from api.models import Application, Cluster, Face, Image, ImagePurpose, Subject
+from api.storage import StorageUnavailable, get_store
+from facecore.draw import face_crop
+from facecore.types import Box
+from facecore.types import Face as EngineFace
+
+MAX_NAME = 200
+
+
+def crop_key(face_id) -> str:
+    return f"faces/{face_id}/crop.jpg"
+
+
+def clean_name(value, field: str = "subject") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError("invalid_request", f"'{field}' must be a non-empty string.")
+    name = value.strip()
+    if len(name) > MAX_NAME or "/" in name:
+        raise ApiError("invalid_subject", f"'{field}' must be at most {MAX_NAME} characters, without '/'.")
+    return name
+
+
+def get_subject(app: Application, name: str) -> Subject:
+    subject = Subject.objects.filter(application=app, name=name).first()
+    if subject is None:
+        raise ApiError("subject_not_found", f"No subject {name!r}.", 404)
+    return subject
+
+
+def create_subject(app: Application, name: str) -> Subject:
+    try:
+        with transaction.atomic():
+            return Subject.objects.create(application=app, name=name)
+    except IntegrityError as exc:
+        raise ApiError("subject_exists", f"Subject {name!r} already exists.", 409) from exc
+
+
+def rename_subject(app: Application, old: str, new: str) -> tuple[Subject, bool]:
+    """Rename ``old`` to ``new``; when ``new`` exists, move old's faces there (merge). -> (subject, merged)"""
+    with transaction.atomic():
+        subject = get_subject(app, old)
+        if old == new:
+            return subject, False
+        target = Subject.objects.select_for_update().filter(application=app, name=new).first()
+        if target is None:
+            subject.name = new
+            subject.save(update_fields=["name"])
+            return subject, False
+        Face.objects.filter(subject=subject).update(subject=target)
+        subject.delete()
+        return target, True
+
+
+def merge_subjects(app: Application, sources: list[Subject], target: Subject) -> int:
+    """Move every face of ``sources`` to ``target`` and delete the sources; returns faces moved."""
+    with transaction.atomic():
+        ids = [s.pk for s in sources if s.pk != target.pk]
+        moved = Face.objects.filter(application=app, subject_id__in=ids).update(subject=target)
+        Subject.objects.filter(application=app, pk__in=ids).delete()
+        return moved
+
+
+def delete_faces(faces: list[Face]) -> int:
+    """Delete faces with their embeddings and crops; an example image goes with its face.
+
+    Objects are deleted first: if the store is down nothing is deleted (503).
+    """
+    store = get_store()
+    example_images = {f.image_id: f.image for f in faces if f.image.purpose == ImagePurpose.EXAMPLE}
+    try:
+        for face in faces:
+            store.delete(crop_key(face.id))
+        for image in example_images.values():
+            for key in (image.object_key, image.annotated_key):
+                if key:
+                    store.delete(key)
+    except StorageUnavailable as exc:
+        raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+    with transaction.atomic():
+        Face.objects.filter(pk__in=[f.pk for f in faces]).delete()
+        Image.objects.filter(pk__in=list(example_images)).delete()
+    return len(faces)
+
+
+def delete_subject(subject: Subject) -> int:
+    faces = list(Face.objects.filter(subject=subject).select_related("image"))
+    count = delete_faces(faces)
+    subject.delete()
+    return count
+
+
+def delete_all_subjects(app: Application) -> int:
+    subjects = list(Subject.objects.filter(application=app))
+    for subject in subjects:
+        delete_subject(subject)
+    return len(subjects)
+
+
+def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:
+    """Make the single face of a processed example ``image`` an example of subject ``name``."""
+    faces = list(image.faces.all())
+    if not faces:
+        raise ApiError(
+            "no_face", "No face found above det_prob_threshold; an example needs exactly one face."
+        )
+    if len(faces) > 1:
+        raise ApiError(
+            "more_than_one_face",
+            f"{len(faces)} faces found above det_prob_threshold; an example needs exactly one face.",
+        )
+    face = faces[0]
+    store_crop(face, data)
+    with transaction.atomic():
+        subject, _ = Subject.objects.get_or_create(application=app, name=name)
+        face.subject = subject
+        face.cluster = None
+        face.save(update_fields=["subject", "cluster"])
+    return face
+
+
+def engine_face(face: Face) -> EngineFace:
+    box = Box(face.x_min, face.y_min, face.x_max, face.y_max)
+    return EngineFace(box=box, probability=face.probability, landmarks=face.landmarks or {})
+
+
+def store_crop(face: Face, data: bytes) -> bytes:
+    jpeg = face_crop(data, engine_face(face))
+    try:
+        get_store().put(crop_key(face.id), jpeg, "image/jpeg")
+    except StorageUnavailable as exc:
+        raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+    return jpeg
+
+
+def assign_cluster(app: Application, cluster: Cluster, name: str) -> tuple[Subject, list[str]]:
+    """Turn a suggested person into examples of subject ``name`` (created when missing)."""
+    with transaction.atomic():
+        subject, _ = Subject.objects.get_or_create(application=app, name=name)
+        face_ids = [str(pk) for pk in cluster.faces.values_list("id", flat=True)]
+        cluster.faces.update(subject=subject, cluster=None)
+        cluster.delete()
+    return subject, face_ids

@@ -1,0 +1,97 @@
+"""Fixtures for recognition tests: the pipeline's real services (S3 server, Redis broker, a
+Celery worker in a thread, warm models), API clients of separate applications, small photos."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image as PILImage
+
+# The pipeline's session fixtures (S3 server, per-session queue names, settings, warm engine).
+from tests.pipeline.conftest import (  # noqa: F401 (fixtures, found by name)
+    REDIS_URL,
+    astronaut,
+    face_jpeg,
+    pipeline_settings,
+    queue_names,
+    s3_server,
+    two_faces_jpeg,
+    warm_engine,
+)
+from tests.pipeline.services import celery_worker
+
+
+@pytest.fixture(scope="module")
+def recognition_worker(warm_engine, pipeline_settings, queue_names):  # noqa: F811 (fixtures)
+    """A real worker on Redis consuming this session's queues; objects go to the S3 server."""
+    from config.celery import app
+
+    with celery_worker(app, REDIS_URL, list(queue_names.values())) as worker:
+        yield worker
+
+
+def make_client(name: str):
+    from rest_framework.test import APIClient
+
+    from api.keys import create_api_key
+    from api.models import Application
+
+    app = Application.objects.create(name=name)
+    _, raw_key = create_api_key(app, "test")
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw_key)
+    client.application = app
+    return client
+
+
+@pytest.fixture
+def api(transactional_db, recognition_worker):
+    """An API client for a fresh application, with the worker running."""
+    return make_client("app-one")
+
+
+@pytest.fixture
+def other_api(api):
+    return make_client("app-two")
+
+
+def small_jpeg(path: Path, max_side: int = 480) -> bytes:
+    """The photo downscaled (tests stay quick; faces stay well above the minimum size)."""
+    with PILImage.open(path) as img:
+        img = img.convert("RGB")
+        img.thumbnail((max_side, max_side))
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=90)
+        return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def photos(shared_photos):
+    """name -> small JPEG bytes of the deepface-pairs photos, e.g. ``photos("img1")``."""
+    cache: dict[str, bytes] = {}
+
+    def get(name: str) -> bytes:
+        if name not in cache:
+            cache[name] = small_jpeg(shared_photos / f"{name}.jpg")
+        return cache[name]
+
+    return get
+
+
+def upload(data: bytes, name: str = "photo.jpg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+def wait_done(client, image_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/images/{image_id}").json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.1)
+    raise TimeoutError(f"image {image_id} not finished after {timeout}s")

@@ -1,0 +1,205 @@
+"""Recognition through HTTP: real database, real broker and worker, real models.
+
+Tests using ``photos`` need ../shared/datasets/deepface-pairs (skipped when absent), downscaled
+to 480 px; the others use the packaged astronaut (scikit-image) and the pipeline's fixtures. Persons
+(from the pivot CSV's same-person pairs): A = img1, img6, img10, img11; B = img26, img27;
+C = img8, img9, img49, img50, img51.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from rest_framework.test import APIClient
+
+from api.models import Face, Image, Match, Subject
+from api.storage import get_store
+from recognition.subjects import crop_key
+
+from .conftest import upload, wait_done
+
+
+def enrol(client, subject: str, data: bytes) -> dict:
+    response = client.post(f"/api/v1/subjects/{subject}/faces", {"image": upload(data)}, format="multipart")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def recognize(client, data: bytes, **options) -> dict:
+    response = client.post("/api/v1/recognize", {"image": upload(data), **options}, format="multipart")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def top_subject(result: dict) -> str | None:
+    subjects = result["faces"][0]["subjects"]
+    return subjects[0]["subject"] if subjects and subjects[0]["similarity"] >= 0.5 else None
+
+
+def submit_job(client, data: bytes, **options) -> str:
+    response = client.post("/api/v1/images", {"image": upload(data), **options}, format="multipart")
+    assert response.status_code == 202, response.content
+    return response.json()["image_id"]
+
+
+def blank_jpeg() -> bytes:
+    out = io.BytesIO()
+    PILImage.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_enrol_two_people_and_recognize_a_third_photo_of_each(api, photos):
+    alice = enrol(api, "alice", photos("img1"))
+    enrol(api, "alice", photos("img6"))
+    enrol(api, "bob", photos("img26"))
+    assert alice["subject"] == "alice"
+
+    listed = api.get("/api/v1/subjects").json()["subjects"]
+    assert listed == [{"subject": "alice", "face_count": 2}, {"subject": "bob", "face_count": 1}]
+    page = api.get("/api/v1/faces", {"subject": "alice", "size": 1}).json()
+    assert page["total_elements"] == 2 and page["total_pages"] == 2 and len(page["faces"]) == 1
+
+    result = recognize(api, photos("img10"), prediction_count=2)
+    assert top_subject(result) == "alice"
+    predictions = result["faces"][0]["subjects"]
+    assert [p["subject"] for p in predictions] == ["alice", "bob"]
+    assert 1 >= predictions[0]["similarity"] > 0.5 > predictions[1]["similarity"] >= 0
+    assert result["det_prob_threshold"] == pytest.approx(0.9)
+    assert top_subject(recognize(api, photos("img27"))) == "bob"
+
+    crop = api.get(f"/api/v1/faces/{alice['face_id']}/img")
+    assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+    assert PILImage.open(io.BytesIO(crop.content)).size == (160, 160)
+    # Probes leave nothing behind: no image rows, no faces, no originals.
+    assert not Image.objects.filter(purpose="probe").exists()
+
+
+def test_verify_same_and_different_person(api, photos):
+    same = api.post(
+        "/api/v1/verify",
+        {"source_image": upload(photos("img1")), "target_image": upload(photos("img6"))},
+        format="multipart",
+    )
+    assert same.status_code == 200, same.content
+    body = same.json()
+    assert body["model"] == "facenet" and len(body["faces"]) == 1
+    assert body["faces"][0]["verified"] is True and body["faces"][0]["similarity"] > 0.5
+
+    different = api.post(
+        "/api/v1/verify",
+        {"source_image": upload(photos("img1")), "target_image": upload(photos("img26"))},
+        format="multipart",
+    ).json()
+    assert different["faces"][0]["verified"] is False and different["faces"][0]["similarity"] < 0.5
+    assert not Image.objects.exists()
+
+
+def test_example_must_hold_exactly_one_face(api, two_faces_jpeg):
+    none = api.post("/api/v1/subjects/alice/faces", {"image": upload(blank_jpeg())}, format="multipart")
+    assert none.status_code == 400 and none.json()["code"] == "no_face"
+    two = api.post("/api/v1/subjects/alice/faces", {"image": upload(two_faces_jpeg)}, format="multipart")
+    assert two.status_code == 400 and two.json()["code"] == "more_than_one_face"
+    assert not Subject.objects.exists() and not Face.objects.exists() and not Image.objects.exists()
+
+
+def test_rename_merges_and_delete_removes_faces_and_embeddings(api, photos):
+    first = enrol(api, "alice", photos("img1"))
+    enrol(api, "al", photos("img6"))
+    merged = api.put("/api/v1/subjects/al", {"subject": "alice"}, format="json").json()
+    assert merged == {"subject": "alice", "merged": True}
+    assert api.get("/api/v1/subjects").json()["subjects"] == [{"subject": "alice", "face_count": 2}]
+
+    renamed = api.put("/api/v1/subjects/alice", {"subject": "carol"}, format="json").json()
+    assert renamed == {"subject": "carol", "merged": False}
+
+    deleted = api.delete("/api/v1/subjects/carol")
+    assert deleted.status_code == 200 and deleted.json()["deleted_faces"] == 2
+    assert not Face.objects.exists() and not Image.objects.exists()
+    assert not get_store().exists(crop_key(first["face_id"]))
+    assert recognize(api, photos("img10"))["faces"][0]["subjects"] == []
+    assert api.delete("/api/v1/subjects/carol").json()["code"] == "subject_not_found"
+
+
+def mirrored(data: bytes) -> bytes:
+    out = io.BytesIO()
+    PILImage.open(io.BytesIO(data)).transpose(PILImage.Transpose.FLIP_LEFT_RIGHT).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_applications_do_not_see_each_other(api, other_api, face_jpeg):
+    face = enrol(api, "astronaut", face_jpeg)
+    probe = mirrored(face_jpeg)  # the same person, not the same pixels
+    assert recognize(other_api, probe)["faces"][0]["subjects"] == []
+    assert other_api.get("/api/v1/subjects").json()["subjects"] == []
+    assert other_api.get("/api/v1/faces").json()["total_elements"] == 0
+    assert other_api.delete(f"/api/v1/faces/{face['face_id']}").status_code == 404
+    assert other_api.get(f"/api/v1/faces/{face['face_id']}/img").status_code == 404
+    assert other_api.delete("/api/v1/subjects").json() == {"deleted": 0}
+    assert top_subject(recognize(api, probe)) == "astronaut"
+
+
+def test_json_base64_input_and_bad_requests(api, face_jpeg):
+    body = {"image_base64": base64.b64encode(face_jpeg).decode(), "prediction_count": 3}
+    response = api.post("/api/v1/recognize", body, format="json")
+    assert response.status_code == 200 and len(response.json()["faces"]) == 1
+    assert api.post("/api/v1/recognize", {}, format="json").json()["code"] == "missing_image"
+    assert api.post("/api/v1/subjects", {"subject": " "}, format="json").json()["code"] == "invalid_request"
+    assert api.post("/api/v1/subjects", {"subject": "x"}, format="json").status_code == 201
+    assert api.post("/api/v1/subjects", {"subject": "x"}, format="json").json()["code"] == "subject_exists"
+    assert api.post("/api/v1/verify", {"source_image": "not base64!"}, format="json").status_code == 400
+    assert api.post("/api/v1/clusters/999/assign", {"subject": "x"}, format="json").status_code == 404
+    assert APIClient().get("/api/v1/subjects").status_code == 401
+
+
+def test_unknown_faces_form_a_cluster_with_matches_and_become_a_subject(api, photos):
+    # Probes (recognize) of person C do not count towards matches or clusters.
+    recognize(api, photos("img8"))
+    jobs = [submit_job(api, photos(name)) for name in ("img8", "img9", "img49", "img26")]
+    for image_id in jobs:
+        assert wait_done(api, image_id)["status"] == "done"
+
+    matches = api.get(f"/api/v1/images/{jobs[0]}/matches").json()
+    matched_images = {m["image_id"] for face in matches["faces"] for m in face["matches"]}
+    assert matched_images == {jobs[1], jobs[2]}
+    assert all(0.5 < m["similarity"] <= 1 for face in matches["faces"] for m in face["matches"])
+
+    clusters = api.get("/api/v1/clusters").json()["clusters"]
+    assert len(clusters) == 1 and clusters[0]["face_count"] == 3
+    c_faces = set(Face.objects.filter(image_id__in=jobs[:3]).values_list("id", flat=True))
+    assert {str(f) for f in c_faces} == set(clusters[0]["face_ids"])
+
+    assigned = api.post(
+        f"/api/v1/clusters/{clusters[0]['cluster_id']}/assign", {"subject": "carl"}, format="json"
+    ).json()
+    assert assigned["subject"] == "carl" and len(assigned["face_ids"]) == 3
+    assert api.get("/api/v1/clusters").json()["clusters"] == []
+    assert top_subject(recognize(api, photos("img50"))) == "carl"
+    # A later photo of carl is known now: matched, but not put into a new cluster.
+    later = submit_job(api, photos("img51"))
+    wait_done(api, later)
+    assert Match.objects.filter(face__image_id=later).exists()
+    assert api.get("/api/v1/clusters").json()["clusters"] == []
+
+
+def test_recognize_as_a_job_option_comes_with_the_status(api, photos):
+    enrol(api, "alice", photos("img1"))
+    image_id = submit_job(api, photos("img10"), recognize="true")
+    status = wait_done(api, image_id)
+    assert status["recognition"]["faces"][0]["subjects"][0]["subject"] == "alice"
+    assert status["recognition"]["faces"][0]["face_id"] == status["faces"][0]["face_id"]
+    plain = wait_done(api, submit_job(api, photos("img6")))
+    assert plain["recognition"] is None
+
+
+def test_detect_returns_boxes_without_embeddings_and_keeps_nothing(api, two_faces_jpeg):
+    response = api.post("/api/v1/detect", {"image": upload(two_faces_jpeg)}, format="multipart")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["face_count"] == 2
+    face = body["faces"][0]
+    assert set(face) == {"box", "probability", "landmarks"} and face["probability"] >= 0.9
+    assert not Image.objects.exists()

@@ -1,0 +1,1 @@
+"""Celery tasks: the per-image job (queue ``faces``) and webhook delivery (queue ``webhooks``)."""
