@@ -1,5 +1,5 @@
 """``manage.py runall``: migrate, make sure an application exists, then run a Celery worker and
-the HTTP server together until Ctrl-C (both are stopped then)."""
+the HTTP server together until Ctrl-C or SIGTERM (both are stopped then)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ from api.models import Application
 DEFAULT_APPLICATION = "default"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (docker stop, systemd, kill) stops the children the same way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the API server and a Celery worker together (embedded defaults need no other services)."
 
@@ -31,6 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, concurrency: int, gunicorn: bool, **options) -> None:
+        signal.signal(signal.SIGTERM, _interrupt)
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_application()
         queues = f"{settings.FACECORE_FACES_QUEUE},{settings.FACECORE_WEBHOOKS_QUEUE}"

@@ -1,0 +1,111 @@
+"""The quick start: ``manage.py runall`` on embedded defaults (pgserver, a local-folder store and
+the filesystem broker, in a fresh data folder) takes an upload to ``done``, and stops its worker
+and server when it is stopped."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from tests.pipeline.conftest import JOB_TIMEOUT
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTERNAL_SERVICES = ("DATABASE_URL", "CELERY_BROKER_URL", "S3_ENDPOINT", "FACECORE_OBJECTS_DIR")
+KEY_LINE = re.compile(r"API key \(shown once\): (\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until_key(process: subprocess.Popen, deadline: float) -> str:
+    assert process.stdout is not None
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = KEY_LINE.search(line)
+        if match:
+            return match.group(1)
+    raise AssertionError("runall printed no API key:\n" + "".join(seen[-30:]))
+
+
+@pytest.fixture
+def runall(tmp_path: Path):
+    from facecore.fetch import weights_present
+    from facecore.settings import EngineSettings
+
+    settings = EngineSettings()
+    if not weights_present(settings.default_model, settings.models_dir):
+        pytest.skip(f"{settings.default_model} weights missing: run `make models`")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in EXTERNAL_SERVICES}
+    env.update(FACECORE_DATA_DIR=str(tmp_path / "data"), FACECORE_PORT=str(port), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runall"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        key = read_until_key(process, time.monotonic() + 120)
+        yield process, f"http://127.0.0.1:{port}", key
+    finally:
+        if process.poll() is None:
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
+            process.kill()
+
+
+def wait_for_http(url: str, key: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, headers={"X-API-Key": key}, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_runall_serves_the_quick_start_and_stops_cleanly(runall, face_jpeg: bytes) -> None:
+    process, base, key = runall
+    wait_for_http(f"{base}/api/v1/images", key, time.monotonic() + 60)
+
+    answer = requests.post(
+        f"{base}/api/v1/images", headers={"X-API-Key": key}, files={"image": ("a.jpg", face_jpeg)}, timeout=30
+    )
+    assert answer.status_code == 202, answer.text
+    status_url = answer.json()["status_url"]
+    deadline = time.monotonic() + JOB_TIMEOUT
+    status = {}
+    while time.monotonic() < deadline:
+        status = requests.get(status_url, headers={"X-API-Key": key}, timeout=10).json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert status["status"] == "done", status
+    assert len(status["faces"]) == 1
+
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 2, "runall should run a worker and a server"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) is not None
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, f"left running after SIGTERM: {[p.cmdline() for p in alive]}"
