@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--models", default="facenet,dlib", help="accuracy: embedding models to measure")
-    parser.add_argument("--search-models", default="facenet", help="search: index(es) to measure")
+    parser.add_argument("--search-models", default="facenet,facenet512", help="search: indexes to measure")
     parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--per-identity", type=int, default=10)
     parser.add_argument("--queries", type=int, default=1000)

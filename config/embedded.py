@@ -18,6 +18,7 @@ def embedded_database(pgdata: Path) -> dict:
         import pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_handles(pgdata)
     server = pgserver.get_server(pgdata)
     uri = urlparse(server.get_uri())
     socket_dir = parse_qs(uri.query).get("host", [""])[0]
@@ -29,6 +30,22 @@ def embedded_database(pgdata: Path) -> dict:
         "HOST": socket_dir or uri.hostname or "",
         "PORT": str(uri.port or ""),
     }
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without exiting cleanly from pgserver's list of users.
+
+    pgserver stops its server when the last process using it exits, but it never forgets a
+    process that was killed, so one crash would leave the server running for good.
+    """
+    import psutil
+    from pgserver.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    pids = handles.get()
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.put(alive)
 
 
 def filesystem_broker_options(broker_dir: Path) -> dict:

@@ -29,7 +29,7 @@ class EngineSettings:
     """Decoded pixel limit (width*height); larger or bomb input is refused with ``too_many_pixels``."""
     detection_max_side: int = field(default_factory=lambda: _env_int("FACECORE_DETECTION_MAX_SIDE", 1024))
     """Images are downscaled so their longer side is at most this before detection."""
-    det_prob_threshold: float = field(default_factory=lambda: _env_float("FACECORE_DET_PROB_THRESHOLD", 0.9))
+    det_prob_threshold: float = field(default_factory=lambda: _env_float("FACECORE_DET_PROB_THRESHOLD", 0.8))
     min_face_size: int = field(default_factory=lambda: _env_int("FACECORE_MIN_FACE_SIZE", 20))
     """Smallest face side, in detection-image pixels."""
     default_model: str = field(default_factory=lambda: os.environ.get("FACECORE_DEFAULT_MODEL", "facenet"))

@@ -7,7 +7,8 @@ import uuid
 import numpy as np
 from django.db.models import Count
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -19,12 +20,20 @@ from api.presenters import face_json
 from api.storage import ObjectNotFound, StorageUnavailable, get_store
 from api.views import own_image
 from recognition import probes, subjects
+from recognition import serializers as doc
 from recognition.inputs import checked_named_image, int_option, threshold_option
 from recognition.models_info import model_info
 from recognition.predictions import det_prob_threshold_of
 from recognition.presenters import cluster_json, example_json, match_json
 
 PARSERS = [JSONParser, MultiPartParser, FormParser]
+ERRORS = {code: OpenApiResponse(doc.ERROR) for code in (400, 401, 404, 409, 413, 415, 503, 504)}
+
+
+def with_image(serializer) -> dict:
+    return {"multipart/form-data": serializer, "application/json": serializer}
+
+
 MAX_PAGE_SIZE = 500
 
 
@@ -50,7 +59,9 @@ def own_face(request, face_id: str) -> Face:
 class SubjectListView(APIView):
     parser_classes = PARSERS
 
-    @extend_schema(summary="List subjects (with their example counts)")
+    @extend_schema(
+        summary="List subjects (with their example counts)", responses={200: doc.SubjectListSerializer}
+    )
     def get(self, request):
         rows = (
             request.auth.subjects.annotate(face_count=Count("faces"))
@@ -60,13 +71,19 @@ class SubjectListView(APIView):
         return Response({"subjects": [{"subject": r["name"], "face_count": r["face_count"]} for r in rows]})
 
     @extend_schema(
-        summary="Create a subject", request={"application/json": {"example": {"subject": "alice"}}}
+        summary="Create a subject",
+        request=doc.SubjectNameSerializer,
+        responses={201: doc.SubjectNameSerializer, 409: ERRORS[409], 400: ERRORS[400]},
     )
     def post(self, request):
         subject = subjects.create_subject(request.auth, subjects.clean_name(request.data.get("subject")))
         return Response({"subject": subject.name}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Delete every subject, with their faces and embeddings")
+    @extend_schema(
+        summary="Delete every subject, with their faces and embeddings",
+        operation_id="v1_subjects_destroy_all",
+        responses={200: doc.DeletedCountSerializer},
+    )
     def delete(self, request):
         return Response({"deleted": subjects.delete_all_subjects(request.auth)})
 
@@ -74,13 +91,20 @@ class SubjectListView(APIView):
 class SubjectDetailView(APIView):
     parser_classes = PARSERS
 
-    @extend_schema(summary="Rename a subject; renaming onto an existing subject merges them")
+    @extend_schema(
+        summary="Rename a subject; renaming onto an existing subject merges them",
+        request=doc.SubjectNameSerializer,
+        responses={200: doc.RenamedSerializer, 404: ERRORS[404]},
+    )
     def put(self, request, subject: str):
         new = subjects.clean_name(request.data.get("subject"))
         target, merged = subjects.rename_subject(request.auth, subject, new)
         return Response({"subject": target.name, "merged": merged})
 
-    @extend_schema(summary="Delete a subject with its faces and embeddings")
+    @extend_schema(
+        summary="Delete a subject with its faces and embeddings",
+        responses={200: doc.SubjectDeletedSerializer, 404: ERRORS[404]},
+    )
     def delete(self, request, subject: str):
         found = subjects.get_subject(request.auth, subject)
         return Response({"subject": found.name, "deleted_faces": subjects.delete_subject(found)})
@@ -91,6 +115,8 @@ class SubjectFacesView(APIView):
 
     @extend_schema(
         summary="Add an example photo of a subject (exactly one face)",
+        request=with_image(doc.ImageInputSerializer),
+        responses={201: doc.ExampleCreatedSerializer, **ERRORS},
         description="Image as multipart `image`, JSON `image_base64` or `image_url`. Creates the subject "
         "if needed. 400 `no_face` / `more_than_one_face` unless exactly one face is above det_prob_threshold.",
     )
@@ -108,7 +134,15 @@ class SubjectFacesView(APIView):
 
 
 class FaceListView(APIView):
-    @extend_schema(summary="List example faces (?subject=&page=&size=)")
+    @extend_schema(
+        summary="List subjects' faces, paginated",
+        parameters=[
+            OpenApiParameter("subject", str),
+            OpenApiParameter("page", int, description="From 0."),
+            OpenApiParameter("size", int, description="1-500, default 50."),
+        ],
+        responses={200: doc.ExamplePageSerializer},
+    )
     def get(self, request):
         page = int_option(request, "page", 0, 0, 10**9)
         size = int_option(request, "size", 50, 1, MAX_PAGE_SIZE)
@@ -130,7 +164,10 @@ class FaceListView(APIView):
 
 
 class FaceDetailView(APIView):
-    @extend_schema(summary="Delete a face and its embedding")
+    @extend_schema(
+        summary="Delete a face and its embedding",
+        responses={200: doc.FaceDeletedSerializer, 404: ERRORS[404]},
+    )
     def delete(self, request, face_id: str):
         face = own_face(request, face_id)
         body = {"face_id": str(face.id), "subject": face.subject.name if face.subject_id else None}
@@ -139,7 +176,10 @@ class FaceDetailView(APIView):
 
 
 class FaceImageView(APIView):
-    @extend_schema(summary="The face crop (JPEG)", responses={(200, "image/jpeg"): bytes})
+    @extend_schema(
+        summary="The face crop (JPEG)",
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERRORS[404], 409: ERRORS[409]},
+    )
     def get(self, request, face_id: str):
         face = own_face(request, face_id)
         store = get_store()
@@ -162,6 +202,8 @@ class RecognizeView(APIView):
 
     @extend_schema(
         summary="Recognize the faces of one image (synchronous)",
+        request=with_image(doc.RecognizeInputSerializer),
+        responses={200: doc.RecognitionSerializer, **ERRORS},
         description="For every face (largest first, `limit`), the `prediction_count` most similar subjects "
         "with `similarity` in [0, 1] (0.5 at the model's threshold).",
     )
@@ -186,6 +228,8 @@ class VerifyView(APIView):
 
     @extend_schema(
         summary="Compare every face of target_image with the largest face of source_image (synchronous)",
+        request=with_image(doc.VerifyInputSerializer),
+        responses={200: doc.VerificationSerializer, **ERRORS},
     )
     def post(self, request):
         source = checked_named_image(request, "source_image")
@@ -248,7 +292,11 @@ def verification(source, target, det_prob_threshold: float | None) -> dict:
 class DetectView(APIView):
     parser_classes = PARSERS
 
-    @extend_schema(summary="Detect faces: boxes, probabilities, landmarks (synchronous)")
+    @extend_schema(
+        summary="Detect faces: boxes, probabilities, landmarks (synchronous)",
+        request=with_image(doc.DetectInputSerializer),
+        responses={200: doc.DetectionSerializer, **ERRORS},
+    )
     def post(self, request):
         checked = checked_named_image(request, "image")
         options = {"det_prob_threshold": threshold_option(request), "limit": int_option(request, "limit", 0)}
@@ -272,7 +320,10 @@ class DetectView(APIView):
 
 
 class ImageMatchesView(APIView):
-    @extend_schema(summary="Faces in other images of this application that are the same person")
+    @extend_schema(
+        summary="Faces in other images of this application that are the same person",
+        responses={200: doc.ImageMatchesSerializer, 404: ERRORS[404]},
+    )
     def get(self, request, image_id: str):
         image = own_image(request, image_id)
         out = []
@@ -289,7 +340,10 @@ class ImageMatchesView(APIView):
 
 
 class ClusterListView(APIView):
-    @extend_schema(summary="Suggested people: clusters of unnamed faces, largest first")
+    @extend_schema(
+        summary="Suggested people: clusters of unnamed faces, largest first",
+        responses={200: doc.ClusterListSerializer},
+    )
     def get(self, request):
         clusters = Cluster.objects.filter(application=request.auth).order_by("-updated_at", "id")
         members: dict[int, list[str]] = {}
@@ -303,7 +357,11 @@ class ClusterListView(APIView):
 class ClusterAssignView(APIView):
     parser_classes = PARSERS
 
-    @extend_schema(summary="Turn a cluster into examples of a subject (created when missing)")
+    @extend_schema(
+        summary="Turn a cluster into examples of a subject (created when missing)",
+        request=doc.SubjectNameSerializer,
+        responses={200: doc.AssignedSerializer, 404: ERRORS[404]},
+    )
     def post(self, request, cluster_id: int):
         name = subjects.clean_name(request.data.get("subject"))
         cluster = Cluster.objects.filter(pk=cluster_id, application=request.auth).first()

@@ -5,58 +5,14 @@ served over HTTP by pytest-django's live_server, and a real Celery worker in a t
 from __future__ import annotations
 
 import base64
-import io
-import os
 import time
-import uuid
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 import requests
-from django.test import override_settings
-from PIL import Image as PILImage
 
-from tests.pipeline.services import celery_worker, http_files, seaweedfs
-
-REDIS_URL = os.environ.get("FACECORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
-AMQP_URL = os.environ.get("FACECORE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-JOB_TIMEOUT = 180.0
-"""Generous upper bound for one job on a slow CI machine (not a speed assertion)."""
-
-
-def jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:
-    out = io.BytesIO()
-    PILImage.fromarray(pixels).save(out, "JPEG", quality=quality)
-    return out.getvalue()
-
-
-# --- photos --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> np.ndarray:
-    data = pytest.importorskip("skimage.data", reason="scikit-image provides the packaged test photo")
-    return data.astronaut()
-
-
-@pytest.fixture(scope="session")
-def face_jpeg(astronaut: np.ndarray) -> bytes:
-    """One face, 512x512 (scikit-image's astronaut)."""
-    return jpeg(astronaut)
-
-
-@pytest.fixture(scope="session")
-def two_faces_jpeg(astronaut: np.ndarray) -> bytes:
-    """Two faces: the shared couple.jpg downscaled to 800 px when present, else two astronauts."""
-    from tests.conftest import shared_dir
-
-    couple = shared_dir() / "datasets" / "deepface-pairs" / "couple.jpg"
-    if couple.is_file():
-        img = PILImage.open(couple).convert("RGB")
-        img.thumbnail((800, 800))
-        return jpeg(np.asarray(img))
-    return jpeg(np.concatenate([astronaut, astronaut[:, ::-1]], axis=1))
+from tests.conftest import AMQP_URL, JOB_TIMEOUT, jpeg  # noqa: F401 (used by test modules)
+from tests.pipeline.services import celery_worker, http_files
 
 
 @pytest.fixture(scope="session")
@@ -69,67 +25,10 @@ def corrupt_jpeg(face_jpeg: bytes) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory):
-    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def queue_names() -> dict[str, str]:
-    """Per-session queue names, so parallel test runs on the same broker do not mix."""
-    suffix = uuid.uuid4().hex[:8]
-    return {"faces": f"test-faces-{suffix}", "webhooks": f"test-webhooks-{suffix}"}
-
-
-@pytest.fixture(scope="session")
-def pipeline_settings(s3_server, queue_names):
-    """Store on the S3 server, short webhook back-off, loopback URLs allowed (local servers)."""
-    override = override_settings(
-        S3_ENDPOINT=s3_server.endpoint,
-        S3_ACCESS_KEY=s3_server.access_key,
-        S3_SECRET_KEY=s3_server.secret_key,
-        S3_BUCKET=f"facecore-test-{uuid.uuid4().hex[:8]}",
-        S3_SECURE=False,
-        FACECORE_FACES_QUEUE=queue_names["faces"],
-        FACECORE_WEBHOOKS_QUEUE=queue_names["webhooks"],
-        FACECORE_WEBHOOK_BACKOFF_SECONDS=0.2,
-        FACECORE_WEBHOOK_MAX_ATTEMPTS=4,
-        FACECORE_WEBHOOK_TIMEOUT=5,
-        FACECORE_ALLOW_PRIVATE_URLS=True,
-        FACECORE_KEEP_ORIGINALS=True,
-    )
-    override.enable()
-    yield
-    override.disable()
-
-
-@pytest.fixture(scope="session")
-def warm_engine(face_jpeg):
-    """The process-wide engine the worker uses, with its models loaded once for the session."""
-    from facecore.engine import get_engine
-    from facecore.fetch import weights_present
-
-    engine = get_engine()
-    model = engine.settings.default_model
-    if not weights_present(model, engine.settings.models_dir):
-        pytest.skip(f"{model} weights missing: run `python -m facecore models fetch {model}`")
-    engine.analyze([face_jpeg])
-    return engine
-
-
-@pytest.fixture(scope="session")
 def web():
     """Local HTTP server serving image URLs and receiving webhooks."""
     with http_files() as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def redis_worker(warm_engine, pipeline_settings, queue_names):
-    from config.celery import app
-
-    with celery_worker(app, REDIS_URL, list(queue_names.values())) as worker:
-        yield worker
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ def runall(tmp_path: Path):
     )
     try:
         key = read_until_key(process, time.monotonic() + 120)
-        yield process, f"http://127.0.0.1:{port}", key
+        yield process, f"http://127.0.0.1:{port}", key, tmp_path / "data" / "pgdata"
     finally:
         if process.poll() is None:
             for child in psutil.Process(process.pid).children(recursive=True):
@@ -85,7 +85,7 @@ def wait_for_http(url: str, key: str, deadline: float) -> None:
 
 
 def test_runall_serves_the_quick_start_and_stops_cleanly(runall, face_jpeg: bytes) -> None:
-    process, base, key = runall
+    process, base, key, pgdata = runall
     wait_for_http(f"{base}/api/v1/images", key, time.monotonic() + 60)
 
     answer = requests.post(
@@ -109,3 +109,19 @@ def test_runall_serves_the_quick_start_and_stops_cleanly(runall, face_jpeg: byte
     assert process.wait(timeout=60) is not None
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, f"left running after SIGTERM: {[p.cmdline() for p in alive]}"
+    assert wait_until_gone(embedded_postgres(pgdata), timeout=30) == [], (
+        "the embedded PostgreSQL kept running"
+    )
+
+
+def embedded_postgres(pgdata: Path) -> list[psutil.Process]:
+    return [
+        proc
+        for proc in psutil.process_iter(["name", "cmdline"])
+        if proc.info["name"] == "postgres" and str(pgdata) in (proc.info["cmdline"] or [])
+    ]
+
+
+def wait_until_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return alive

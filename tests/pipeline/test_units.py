@@ -9,6 +9,7 @@ import pytest
 
 from api.safe_http import UnsafeUrl, address_allowed, check_url
 from api.storage import LocalStore, ObjectNotFound, StorageUnavailable
+from config.embedded import forget_dead_handles
 from worker.webhooks import backoff_seconds, sign
 
 
@@ -95,3 +96,26 @@ def test_local_store_fault_is_transient(tmp_path):
         store.put("images/a/original", b"data")
     with pytest.raises(StorageUnavailable):
         store.get("images/a/original")
+
+
+def test_embedded_postgres_forgets_users_that_were_killed(tmp_path):
+    """After a crash, the next clean exit must still stop the embedded server (a real pgserver)."""
+    import subprocess
+    import sys
+
+    import pgserver
+    import psutil
+
+    pgdata = tmp_path / "pgdata"
+    crashed = subprocess.run(
+        [sys.executable, "-c", f"import os, pgserver; pgserver.get_server({str(pgdata)!r}); os._exit(0)"],
+        check=True,
+    )
+    assert crashed.returncode == 0
+    server = pgserver.get_server(pgdata)  # attaches to the server the crashed process left running
+    postmaster = psutil.Process(server.get_pid())
+
+    forget_dead_handles(pgdata)
+    server.cleanup()  # what atexit does: this process is now the last user, so the server stops
+    gone, _ = psutil.wait_procs([postmaster], timeout=30)
+    assert gone == [postmaster], "the embedded server kept running after its last user left"

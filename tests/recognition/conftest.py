@@ -10,28 +10,6 @@ from pathlib import Path
 import pytest
 from PIL import Image as PILImage
 
-# The pipeline's session fixtures (S3 server, per-session queue names, settings, warm engine).
-from tests.pipeline.conftest import (  # noqa: F401 (fixtures, found by name)
-    REDIS_URL,
-    astronaut,
-    face_jpeg,
-    pipeline_settings,
-    queue_names,
-    s3_server,
-    two_faces_jpeg,
-    warm_engine,
-)
-from tests.pipeline.services import celery_worker
-
-
-@pytest.fixture(scope="module")
-def recognition_worker(warm_engine, pipeline_settings, queue_names):  # noqa: F811 (fixtures)
-    """A real worker on Redis consuming this session's queues; objects go to the S3 server."""
-    from config.celery import app
-
-    with celery_worker(app, REDIS_URL, list(queue_names.values())) as worker:
-        yield worker
-
 
 def make_client(name: str):
     from rest_framework.test import APIClient
@@ -48,7 +26,7 @@ def make_client(name: str):
 
 
 @pytest.fixture
-def api(transactional_db, recognition_worker):
+def api(transactional_db, redis_worker):
     """An API client for a fresh application, with the worker running."""
     return make_client("app-one")
 

@@ -68,7 +68,7 @@ def test_enrol_two_people_and_recognize_a_third_photo_of_each(api, photos):
     predictions = result["faces"][0]["subjects"]
     assert [p["subject"] for p in predictions] == ["alice", "bob"]
     assert 1 >= predictions[0]["similarity"] > 0.5 > predictions[1]["similarity"] >= 0
-    assert result["det_prob_threshold"] == pytest.approx(0.9)
+    assert result["det_prob_threshold"] == pytest.approx(0.8)  # the documented default
     assert top_subject(recognize(api, photos("img27"))) == "bob"
 
     crop = api.get(f"/api/v1/faces/{alice['face_id']}/img")

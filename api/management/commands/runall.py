@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 
 from api.keys import create_api_key
 from api.models import Application
+from config.embedded import forget_dead_handles
 
 DEFAULT_APPLICATION = "default"
 
@@ -65,6 +66,10 @@ class Command(BaseCommand):
             self.stdout.write("Stopping…")
         finally:
             self._stop(children)
+            if not os.environ.get("DATABASE_URL"):
+                # Children killed mid-way never told pgserver; this process is then its last user
+                # and stops the embedded server when it exits.
+                forget_dead_handles(settings.DATA_DIR / "pgdata")
 
     def _ensure_application(self) -> None:
         if Application.objects.exists():
@@ -78,7 +83,7 @@ class Command(BaseCommand):
     def _stop(children: list[subprocess.Popen]) -> None:
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+                child.send_signal(signal.SIGINT)  # both shut down cleanly on it, so pgserver stops too
         deadline = time.monotonic() + 20
         for child in children:
             try:
