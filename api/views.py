@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,7 +24,8 @@ from api.serializers import (
     ImageStatusSerializer,
     UploadOptionsSerializer,
 )
-from api.storage import ObjectNotFound, StorageUnavailable, get_store, original_key
+from api.storage import ObjectNotFound, StorageUnavailable, get_store
+from api.submission import submit_image
 from worker.annotate import annotated_jpeg
 
 log = logging.getLogger(__name__)
@@ -48,12 +47,6 @@ def own_image(request, image_id: str) -> Image:
     if image is None:
         raise ApiError("not_found", "Not found.", 404)
     return image
-
-
-def enqueue(image: Image) -> None:
-    from worker.tasks import process_image
-
-    process_image.apply_async(args=[str(image.id)], queue=settings.FACECORE_FACES_QUEUE)
 
 
 class ImageListCreateView(generics.GenericAPIView):
@@ -95,46 +88,20 @@ class ImageListCreateView(generics.GenericAPIView):
         if callback_url:
             callback_allowed(callback_url)
         checked = checked_image(request)
-        image = Image(
-            application=app,
-            request_id=request_id or None,
+        image, created = submit_image(
+            app,
+            checked,
+            request_id=request_id,
             callback_url=callback_url,
-            format=checked.format,
-            content_type=checked.content_type,
-            size_bytes=len(checked.data),
-            width=checked.width,
-            height=checked.height,
             options={
                 "det_prob_threshold": params.get("det_prob_threshold"),
                 "limit": params.get("limit") or 0,
-                "model": None,
                 "recognize": params.get("recognize", False),  # recognition option
                 "prediction_count": params.get("prediction_count", 1),
             },
         )
-        image.object_key = original_key(image.id)
-        store = get_store()
-        try:
-            # The unique (application, request_id) constraint makes a concurrent duplicate wait
-            # here for the first insert, then fail; it then answers with the first image.
-            with transaction.atomic():
-                image.save(force_insert=True)
-                store.put(image.object_key, checked.data, checked.content_type)
-        except IntegrityError:
-            existing = Image.objects.filter(application=app, request_id=request_id).first()
-            if existing is None:
-                raise
-            return self._accepted(existing, status.HTTP_200_OK)
-        except StorageUnavailable as exc:
-            log.warning("object store unavailable on upload: %s", exc)
-            raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
-        try:
-            enqueue(image)
-        except Exception as exc:
-            log.exception("cannot enqueue image %s", image.id)
-            store.delete(image.object_key)
-            image.delete()
-            raise ApiError("queue_unavailable", "The job queue is unavailable; try again.", 503) from exc
+        if not created:
+            return self._accepted(image, status.HTTP_200_OK)
         return self._accepted(image, status.HTTP_202_ACCEPTED)
 
     def _accepted(self, image: Image, code: int) -> Response:

@@ -25,6 +25,8 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
+from facecore.errors import ModelUnavailableError
+
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
@@ -108,6 +110,15 @@ def weights_present(name: str, models_dir: Path | str) -> bool:
     if name in PACKAGED:
         return path.is_file()
     return path.is_file() and path.stat().st_size == SOURCES[name].size
+
+
+def require_weights(name: str, models_dir: Path | str) -> Path:
+    """The path to ``name``'s weights; ``ModelUnavailableError`` saying how to fetch them if absent."""
+    if not weights_present(name, models_dir):
+        raise ModelUnavailableError(
+            f"{name} weights missing in {models_dir}; run `python -m facecore models fetch {name}`"
+        )
+    return weights_path(name, models_dir)
 
 
 def sha256_of(path: Path | str, progress: bool = False) -> str:

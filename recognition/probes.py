@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import transaction
-
 from api.errors import ApiError
 from api.intake import ERROR_STATUS, CheckedImage
 from api.models import Application, Image, ImagePurpose, ImageStatus
-from api.storage import StorageUnavailable, get_store, original_key
+from api.storage import StorageUnavailable, get_store
+from api.submission import submit_image
 from recognition import conf
 
 log = logging.getLogger(__name__)
@@ -19,32 +18,7 @@ log = logging.getLogger(__name__)
 
 def submit(app: Application, checked: CheckedImage, purpose: str, options: dict) -> Image:
     """Store the original and enqueue the worker task; ApiError 503 when store or queue is down."""
-    from api.views import enqueue
-
-    image = Image(
-        application=app,
-        purpose=purpose,
-        format=checked.format,
-        content_type=checked.content_type,
-        size_bytes=len(checked.data),
-        width=checked.width,
-        height=checked.height,
-        options={"model": None, "limit": 0, "det_prob_threshold": None, **options},
-    )
-    image.object_key = original_key(image.id)
-    store = get_store()
-    try:
-        with transaction.atomic():
-            image.save(force_insert=True)
-            store.put(image.object_key, checked.data, checked.content_type)
-    except StorageUnavailable as exc:
-        raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
-    try:
-        enqueue(image)
-    except Exception as exc:
-        log.exception("cannot enqueue image %s", image.id)
-        discard(image)
-        raise ApiError("queue_unavailable", "The job queue is unavailable; try again.", 503) from exc
+    image, _ = submit_image(app, checked, purpose=purpose, options=options)
     return image
 
 

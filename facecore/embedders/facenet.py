@@ -14,8 +14,7 @@ import numpy as np
 
 from facecore.embedders.base import l2_normalize
 from facecore.embedders.crop import margin_crop, prewhiten
-from facecore.errors import ModelUnavailableError
-from facecore.fetch import weights_path, weights_present
+from facecore.fetch import require_weights
 from facecore.types import Face
 
 INPUT_SIZE = 160
@@ -184,14 +183,11 @@ class FaceNetEmbedder:
     threshold = THRESHOLD
 
     def __init__(self, models_dir: Path | str) -> None:
-        if not weights_present(self.name, models_dir):
-            raise ModelUnavailableError(
-                f"facenet weights missing in {models_dir}; run `python -m facecore models fetch facenet`"
-            )
+        weights = require_weights(self.name, models_dir)
         import tensorflow as tf
 
         self._model = build_inception_resnet_v1(self.dimension)
-        load_h5_weights(self._model, weights_path(self.name, models_dir))
+        load_h5_weights(self._model, weights)
         self._forward = tf.function(
             lambda x: self._model(x, training=False),
             input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 3], tf.float32)],

@@ -13,8 +13,7 @@ import numpy as np
 
 from facecore.embedders.base import l2_normalize
 from facecore.embedders.crop import fixed_standardize, margin_crop
-from facecore.errors import ModelUnavailableError
-from facecore.fetch import weights_path, weights_present
+from facecore.fetch import require_weights
 from facecore.types import Face
 
 INPUT_SIZE = 160
@@ -62,13 +61,10 @@ class FaceNet512Embedder:
     threshold = THRESHOLD
 
     def __init__(self, models_dir: Path | str) -> None:
-        if not weights_present(self.name, models_dir):
-            raise ModelUnavailableError(
-                f"facenet512 weights missing in {models_dir}; run `python -m facecore models fetch facenet512`"
-            )
+        weights = require_weights(self.name, models_dir)
         import tensorflow as tf
 
-        graph_def = load_dynamic_batch_graph_def(weights_path(self.name, models_dir))
+        graph_def = load_dynamic_batch_graph_def(weights)
 
         def imported():
             tf.compat.v1.import_graph_def(graph_def, name="")
