@@ -81,6 +81,8 @@ class Image(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     """Recognition results (filled by the recognition feature)."""
+    deliveries = models.PositiveIntegerField(default=0)
+    """How many times a worker started this image's job (redeliveries after a crash count)."""
     original_deleted = models.BooleanField(default=False)
     annotated_key = models.CharField(max_length=300, blank=True)
     """A stored annotated preview, kept when the original is deleted after processing."""

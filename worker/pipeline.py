@@ -91,6 +91,16 @@ def _face_rows(image: Image, result: ImageResult) -> list[FaceRow]:
     ]
 
 
+CRASH_REDELIVERIES = 2
+"""Extra starts allowed beyond Celery's own retries before a job counts as killing its worker."""
+
+
+def max_deliveries() -> int:
+    """Starts a job may take: its first try, every transient-fault retry, and a few redeliveries
+    after a worker died mid-job (acks_late). Past that the image would crash workers forever."""
+    return 1 + settings.FACECORE_JOB_MAX_RETRIES + CRASH_REDELIVERIES
+
+
 def _start(image_id: str) -> Image | None:
     """Mark the image ``processing``; None when there is nothing (more) to do."""
     with transaction.atomic():
@@ -104,9 +114,10 @@ def _start(image_id: str) -> Image | None:
                 get_store().delete(image.object_key)
             return None
         image.status = ImageStatus.PROCESSING
+        image.deliveries += 1
         if image.started_at is None:
             image.started_at = timezone.now()
-        image.save(update_fields=["status", "started_at"])
+        image.save(update_fields=["status", "started_at", "deliveries"])
         return image
 
 
@@ -115,6 +126,12 @@ def process(image_id: str) -> None:
     image = _start(image_id)
     if image is None:
         return
+    if image.deliveries > max_deliveries():
+        raise JobFailed(
+            "worker_lost",
+            f"The job was started {image.deliveries - 1} times without finishing: the worker "
+            "processing it stopped (crash or out of memory). Giving up on this image.",
+        )
     store = get_store()
     total = time.perf_counter()
     timings = {"queued": round((image.started_at - image.created_at).total_seconds() * 1000, 2)}
