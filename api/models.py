@@ -8,6 +8,9 @@ import uuid
 from django.db import models
 from pgvector.django import VectorField
 
+from facecore.types import Box
+from facecore.types import Face as EngineFace
+
 
 def new_webhook_secret() -> str:
     return secrets.token_hex(32)
@@ -104,6 +107,13 @@ class Image(models.Model):
     def is_finished(self) -> bool:
         return self.status in (ImageStatus.DONE, ImageStatus.FAILED)
 
+    def stored_object_keys(self) -> list[str]:
+        """Every object this image may have in the store: original, preview, its faces' crops."""
+        from api.storage import crop_key
+
+        keys = [key for key in (self.object_key, self.annotated_key) if key]
+        return keys + [crop_key(face_id) for face_id in self.faces.values_list("id", flat=True)]
+
 
 class Subject(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="subjects")
@@ -156,6 +166,15 @@ class Face(models.Model):
 
     def box(self) -> dict[str, int]:
         return {"x_min": self.x_min, "y_min": self.y_min, "x_max": self.x_max, "y_max": self.y_max}
+
+    def as_engine_face(self) -> EngineFace:
+        """The engine's view of this stored face (for drawing and cropping)."""
+        return EngineFace(
+            box=Box(self.x_min, self.y_min, self.x_max, self.y_max),
+            probability=self.probability,
+            landmarks={name: (float(p[0]), float(p[1])) for name, p in (self.landmarks or {}).items()},
+            model=self.model or None,
+        )
 
 
 class Match(models.Model):

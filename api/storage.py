@@ -211,3 +211,7 @@ def original_key(image_id) -> str:
 
 def annotated_key(image_id) -> str:
     return f"images/{image_id}/annotated.jpg"
+
+
+def crop_key(face_id) -> str:
+    return f"faces/{face_id}/crop.jpg"

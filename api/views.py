@@ -136,9 +136,8 @@ class ImageDetailView(APIView):
         image = own_image(request, image_id)
         store = get_store()
         try:
-            for key in (image.object_key, image.annotated_key):
-                if key:
-                    store.delete(key)
+            for key in image.stored_object_keys():
+                store.delete(key)
         except StorageUnavailable as exc:
             raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
         image.delete()

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from api.models import Cluster, Face, Match, Subject
-from api.storage import get_store
 from recognition import subjects as services
 
 THUMBNAILS_PER_SUBJECT = 12
@@ -24,14 +23,8 @@ THUMBNAILS_PER_SUBJECT = 12
 
 def thumbnail(face: Face, size: int = 64) -> str:
     """An <img> of the face crop (made from the original and cached when missing)."""
-    store = get_store()
     try:
-        try:
-            jpeg = store.get(services.crop_key(face.id))
-        except Exception:
-            if face.image.original_deleted:
-                return "-"
-            jpeg = services.store_crop(face, store.get(face.image.object_key))
+        jpeg = services.face_crop_jpeg(face)
     except Exception:  # the page must render even when the store is down or the original gone
         return "-"
     data = base64.b64encode(jpeg).decode()

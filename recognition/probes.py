@@ -63,12 +63,11 @@ def run(app: Application, checked: CheckedImage, purpose: str, options: dict, fi
 def discard(image: Image) -> None:
     """Delete a probe (or failed example) image: its stored objects, row, faces and matches."""
     store = get_store()
-    for key in (image.object_key, image.annotated_key):
-        if key:
-            try:
-                store.delete(key)
-            except StorageUnavailable:
-                log.warning("could not delete %s of discarded image %s", key, image.id)
+    for key in image.stored_object_keys():
+        try:
+            store.delete(key)
+        except StorageUnavailable:
+            log.warning("could not delete %s of discarded image %s", key, image.id)
     Image.objects.filter(pk=image.pk).delete()
 
 

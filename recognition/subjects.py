@@ -6,16 +6,10 @@ from django.db import IntegrityError, transaction
 
 from api.errors import ApiError
 from api.models import Application, Cluster, Face, Image, ImagePurpose, Subject
-from api.storage import StorageUnavailable, get_store
+from api.storage import ObjectNotFound, StorageUnavailable, crop_key, get_store
 from facecore.draw import face_crop
-from facecore.types import Box
-from facecore.types import Face as EngineFace
 
 MAX_NAME = 200
-
-
-def crop_key(face_id) -> str:
-    return f"faces/{face_id}/crop.jpg"
 
 
 def clean_name(value, field: str = "subject") -> str:
@@ -78,9 +72,8 @@ def delete_faces(faces: list[Face]) -> int:
         for face in faces:
             store.delete(crop_key(face.id))
         for image in example_images.values():
-            for key in (image.object_key, image.annotated_key):
-                if key:
-                    store.delete(key)
+            for key in image.stored_object_keys():
+                store.delete(key)
     except StorageUnavailable as exc:
         raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
     with transaction.atomic():
@@ -125,18 +118,27 @@ def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:
     return face
 
 
-def engine_face(face: Face) -> EngineFace:
-    box = Box(face.x_min, face.y_min, face.x_max, face.y_max)
-    return EngineFace(box=box, probability=face.probability, landmarks=face.landmarks or {})
-
-
 def store_crop(face: Face, data: bytes) -> bytes:
-    jpeg = face_crop(data, engine_face(face))
+    jpeg = face_crop(data, face.as_engine_face())
     try:
         get_store().put(crop_key(face.id), jpeg, "image/jpeg")
     except StorageUnavailable as exc:
         raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
     return jpeg
+
+
+def face_crop_jpeg(face: Face) -> bytes:
+    """The face's cached crop, made from the original and cached when missing.
+
+    Raises ObjectNotFound when neither exists (original deleted), StorageUnavailable on faults.
+    """
+    store = get_store()
+    try:
+        return store.get(crop_key(face.id))
+    except ObjectNotFound:
+        if face.image.original_deleted:
+            raise
+        return store_crop(face, store.get(face.image.object_key))
 
 
 def assign_cluster(app: Application, cluster: Cluster, name: str) -> tuple[Subject, list[str]]:

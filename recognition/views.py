@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from api.errors import ApiError
 from api.models import Cluster, Face, ImagePurpose, Match
 from api.presenters import face_json
-from api.storage import ObjectNotFound, StorageUnavailable, get_store
+from api.storage import ObjectNotFound, StorageUnavailable
 from api.views import own_image
 from recognition import probes, subjects
 from recognition import serializers as doc
@@ -182,14 +182,8 @@ class FaceImageView(APIView):
     )
     def get(self, request, face_id: str):
         face = own_face(request, face_id)
-        store = get_store()
         try:
-            try:
-                jpeg = store.get(subjects.crop_key(face.id))
-            except ObjectNotFound:
-                if face.image.original_deleted:
-                    raise
-                jpeg = subjects.store_crop(face, store.get(face.image.object_key))
+            jpeg = subjects.face_crop_jpeg(face)
         except ObjectNotFound as exc:
             raise ApiError("original_deleted", "The original was deleted and no crop was kept.", 409) from exc
         except StorageUnavailable as exc:

@@ -17,8 +17,7 @@ from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
 from api.models import Face, Image, Match, Subject
-from api.storage import get_store
-from recognition.subjects import crop_key
+from api.storage import crop_key, get_store
 
 from .conftest import upload, wait_done
 
@@ -128,6 +127,20 @@ def mirrored(data: bytes) -> bytes:
     out = io.BytesIO()
     PILImage.open(io.BytesIO(data)).transpose(PILImage.Transpose.FLIP_LEFT_RIGHT).save(out, "JPEG")
     return out.getvalue()
+
+
+def test_deleting_an_example_image_also_deletes_its_face_crop(api, face_jpeg):
+    """DELETE /images/{id} must leave nothing of the image in the store, recognition's crops included."""
+    example = enrol(api, "alice", face_jpeg)
+    assert api.get(f"/api/v1/faces/{example['face_id']}/img").status_code == 200
+    image = Face.objects.get(pk=example["face_id"]).image
+    store = get_store()
+    assert store.exists(crop_key(example["face_id"]))
+
+    assert api.delete(f"/api/v1/images/{image.id}").status_code == 204
+    assert not store.exists(crop_key(example["face_id"]))
+    assert not store.exists(image.object_key)
+    assert not Face.objects.filter(pk=example["face_id"]).exists()
 
 
 def test_applications_do_not_see_each_other(api, other_api, face_jpeg):
