@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format models models-all bench-engine bench-recognition clean
+.PHONY: run test test-fast lint format models models-all bench-engine bench-recognition clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,15 @@ run: models
 test: models-all lint
 	$(BIN)/python -m pytest
 
+## test-fast: the fast tier while editing: no broker, no S3 server, no TensorFlow (fake engine, eager tasks)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not real_parts" -q
+
+## lint: ruff, formatting, and the import contracts of .importlinter (layers, no cycles)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -2,8 +2,11 @@ from django.apps import AppConfig
 
 
 class ApiConfig(AppConfig):
+    """The HTTP layer. Owns no models (its migrations are the history of the first schema,
+    which now belongs to tenants, images and recognition)."""
+
     name = "api"
-    verbose_name = "facecore"
+    verbose_name = "facecore API"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -1,79 +1,84 @@
-"""Every error response is JSON ``{"code", "message"}`` (plus ``details`` for validation)."""
+"""Every error answer is JSON ``{"code", "message"}`` (plus ``details`` for validation).
+
+Services raise ``infra.errors.ServiceError``; DRF's own exceptions (auth, parsing, validation)
+are given the codes of the same table (infra.errors.ErrorCode).
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from infra.errors import ErrorCode, ServiceError, http_status
+
 log = logging.getLogger(__name__)
 
-
-class ApiError(exceptions.APIException):
-    """An error with a stable ``code``; raise it from views."""
-
-    def __init__(self, code: str, message: str, status_code: int = 400, details: dict | None = None) -> None:
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.error_code = code
-        self.message = message
-        self.details = details
+DRF_CODES: list[tuple[type[Exception] | tuple[type[Exception], ...], ErrorCode]] = [
+    ((exceptions.NotAuthenticated, exceptions.AuthenticationFailed), ErrorCode.UNAUTHORIZED),
+    ((Http404, exceptions.NotFound), ErrorCode.NOT_FOUND),
+    (exceptions.ValidationError, ErrorCode.INVALID_REQUEST),
+    (exceptions.ParseError, ErrorCode.INVALID_REQUEST),
+    (exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    (exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED),
+    (exceptions.PermissionDenied, ErrorCode.FORBIDDEN),
+    (exceptions.Throttled, ErrorCode.THROTTLED),
+    (exceptions.NotAcceptable, ErrorCode.NOT_ACCEPTABLE),
+]
 
 
 def error_body(code: str, message: str, details=None) -> dict:
-    body = {"code": code, "message": message}
+    body = {"code": str(code), "message": message}
     if details:
         body["details"] = details
     return body
 
 
-def _code_for(exc: Exception) -> tuple[str, str, object]:
-    if isinstance(exc, ApiError):
-        return exc.error_code, exc.message, exc.details
-    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-        return "unauthorized", str(exc.detail), None
-    if isinstance(exc, (Http404, exceptions.NotFound)):
-        return "not_found", "Not found.", None
-    if isinstance(exc, exceptions.ValidationError):
-        return "invalid_request", "The request is invalid; see details.", exc.detail
-    if isinstance(exc, exceptions.ParseError):
-        return "invalid_request", str(exc.detail), None
-    if isinstance(exc, exceptions.UnsupportedMediaType):
-        return "unsupported_media_type", str(exc.detail), None
-    if isinstance(exc, exceptions.MethodNotAllowed):
-        return "method_not_allowed", str(exc.detail), None
-    if isinstance(exc, exceptions.PermissionDenied):
-        return "forbidden", str(exc.detail), None
-    if isinstance(exc, exceptions.Throttled):
-        return "throttled", str(exc.detail), None
-    if isinstance(exc, exceptions.NotAcceptable):
-        return "not_acceptable", str(exc.detail), None
-    return "error", str(getattr(exc, "detail", exc)), None
+def as_service_error(exc: Exception) -> ServiceError | None:
+    """The table's view of ``exc``: ServiceErrors as they are, DRF's exceptions by type."""
+    if isinstance(exc, ServiceError):
+        return exc
+    for types, code in DRF_CODES:
+        if isinstance(exc, types):
+            if code == ErrorCode.NOT_FOUND:
+                return ServiceError(code, "Not found.")
+            if isinstance(exc, exceptions.ValidationError):
+                return ServiceError(code, "The request is invalid; see details.", details=exc.detail)
+            status = getattr(exc, "status_code", None) if code != ErrorCode.UNAUTHORIZED else None
+            return ServiceError(code, str(exc.detail), status=status)
+    if isinstance(exc, exceptions.APIException):
+        return ServiceError("error", str(exc.detail), status=exc.status_code)
+    return None
 
 
-def exception_handler(exc: Exception, context) -> Response | None:
-    response = drf_exception_handler(exc, context)
-    if response is None:
+def exception_handler(exc: Exception, context) -> Response:
+    error = as_service_error(exc)
+    if error is None:
         # A bug: log it with its traceback and still answer in the documented shape.
         log.error("unhandled error in %s", context.get("view"), exc_info=exc)
-        return Response(error_body("internal_error", "Internal server error."), status=500)
-    code, message, details = _code_for(exc)
-    response.data = error_body(code, message, details)
-    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-        response.status_code = status.HTTP_401_UNAUTHORIZED
-    return response
+        return Response(error_body(ErrorCode.INTERNAL_ERROR, "Internal server error."), status=500)
+    response = drf_exception_handler(exc, context) if isinstance(exc, exceptions.APIException) else None
+    kept = ("Retry-After", "Allow", "WWW-Authenticate")
+    headers = {k: v for k, v in (response.headers.items() if response else []) if k in kept}
+    return Response(
+        error_body(error.code, error.message, error.details), status=error.status, headers=headers
+    )
+
+
+def json_error(code: ErrorCode, message: str) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=http_status(code))
 
 
 def json_not_found(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return json_error(ErrorCode.NOT_FOUND, "Not found.")
 
 
 def json_server_error(request) -> JsonResponse:
-    return JsonResponse(error_body("internal_error", "Internal server error."), status=500)
+    return json_error(ErrorCode.INTERNAL_ERROR, "Internal server error.")
 
 
 def json_bad_request(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("invalid_request", "Bad request."), status=400)
+    return json_error(ErrorCode.INVALID_REQUEST, "Bad request.")

@@ -1,6 +1,6 @@
 import django_filters
 
-from api.models import Image, ImageStatus
+from images.models import Image, ImageStatus
 
 
 class ImageFilter(django_filters.FilterSet):

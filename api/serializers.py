@@ -1,8 +1,17 @@
-"""Request validation for the image endpoints (the response JSON is built in api.presenters)."""
+"""Request validation and request documentation of the API (answers are rendered by the
+serializers of the apps that own the data: images.serializers, recognition.serializers)."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer (api.errors)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(required=False)
 
 
 class UploadOptionsSerializer(serializers.Serializer):
@@ -24,7 +33,6 @@ class UploadOptionsSerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, help_text="Keep only the N largest faces; 0 = all."
     )
-
     recognize = serializers.BooleanField(
         required=False, default=False, help_text="Also recognize subjects (status `recognition`)."
     )
@@ -36,64 +44,32 @@ class UploadOptionsSerializer(serializers.Serializer):
         return value
 
 
-class AcceptedSerializer(serializers.Serializer):
-    image_id = serializers.UUIDField()
-    status = serializers.CharField()
-    status_url = serializers.URLField()
+class SubjectNameInputSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200, help_text="1-200 characters, no '/'.")
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
+class ImageInputSerializer(serializers.Serializer):
+    image = serializers.FileField(required=False, help_text="The photo (multipart/form-data).")
+    image_base64 = serializers.CharField(required=False, help_text="The photo, base64 (JSON).")
+    image_url = serializers.CharField(required=False, help_text="An http(s) URL of the photo (JSON).")
+    det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
 
 
-class BoxSerializer(serializers.Serializer):
-    x_min = serializers.IntegerField()
-    y_min = serializers.IntegerField()
-    x_max = serializers.IntegerField()
-    y_max = serializers.IntegerField()
+class RecognizeInputSerializer(ImageInputSerializer):
+    limit = serializers.IntegerField(required=False, min_value=0, help_text="N largest faces; 0 = all.")
+    prediction_count = serializers.IntegerField(required=False, min_value=1, max_value=100, default=1)
 
 
-class FaceSerializer(serializers.Serializer):
-    face_id = serializers.UUIDField()
-    box = BoxSerializer()
-    probability = serializers.FloatField()
-    landmarks = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()))
-    embedding = serializers.ListField(child=serializers.FloatField(), required=False)
-    model = serializers.CharField(required=False)
+class DetectInputSerializer(ImageInputSerializer):
+    limit = serializers.IntegerField(required=False, min_value=0, help_text="N largest faces; 0 = all.")
 
 
-class WebhookAttemptSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    attempted_at = serializers.DateTimeField()
-    status_code = serializers.IntegerField(allow_null=True)
-    error = serializers.CharField(allow_null=True)
-    duration_ms = serializers.FloatField()
-
-
-class WebhookSerializer(serializers.Serializer):
-    callback_url = serializers.URLField()
-    attempts = WebhookAttemptSerializer(many=True)
-
-
-class ImageStatusSerializer(AcceptedSerializer):
-    """Documentation of GET /api/v1/images/{image_id} (built by api.presenters.image_status)."""
-
-    request_id = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    error = ErrorSerializer(allow_null=True)
-    format = serializers.CharField(allow_null=True)
-    size_bytes = serializers.IntegerField()
-    width = serializers.IntegerField(allow_null=True)
-    height = serializers.IntegerField(allow_null=True)
-    options = serializers.JSONField()
-    timings = serializers.DictField(child=serializers.FloatField())
-    original_deleted = serializers.BooleanField()
-    annotated_url = serializers.URLField()
-    face_count = serializers.IntegerField()
-    faces = FaceSerializer(many=True)
-    webhook = WebhookSerializer(allow_null=True)
-    recognition = serializers.JSONField(allow_null=True, help_text="With option recognize; see docs.")
+class VerifyInputSerializer(serializers.Serializer):
+    source_image = serializers.FileField(help_text="File, or in JSON a base64 string or http(s) URL.")
+    target_image = serializers.FileField(help_text="File, or in JSON a base64 string or http(s) URL.")
+    source_image_base64 = serializers.CharField(required=False)
+    source_image_url = serializers.CharField(required=False)
+    target_image_base64 = serializers.CharField(required=False)
+    target_image_url = serializers.CharField(required=False)
+    det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+    limit = serializers.IntegerField(required=False, min_value=0, help_text="Target faces; 0 = all.")

@@ -1,9 +1,21 @@
 from django.urls import path
 
-from api import views
+from api.views import images, recognition
 
 urlpatterns = [
-    path("images", views.ImageListCreateView.as_view(), name="image-list"),
-    path("images/<str:image_id>", views.ImageDetailView.as_view(), name="image-detail"),
-    path("images/<str:image_id>/annotated", views.ImageAnnotatedView.as_view(), name="image-annotated"),
+    path("images", images.ImageListCreateView.as_view(), name="image-list"),
+    path("images/<str:image_id>", images.ImageDetailView.as_view(), name="image-detail"),
+    path("images/<str:image_id>/annotated", images.ImageAnnotatedView.as_view(), name="image-annotated"),
+    path("images/<str:image_id>/matches", recognition.ImageMatchesView.as_view(), name="image-matches"),
+    path("subjects", recognition.SubjectListView.as_view(), name="subject-list"),
+    path("subjects/<str:subject>", recognition.SubjectDetailView.as_view(), name="subject-detail"),
+    path("subjects/<str:subject>/faces", recognition.SubjectFacesView.as_view(), name="subject-faces"),
+    path("faces", recognition.FaceListView.as_view(), name="face-list"),
+    path("faces/<str:face_id>", recognition.FaceDetailView.as_view(), name="face-detail"),
+    path("faces/<str:face_id>/img", recognition.FaceImageView.as_view(), name="face-img"),
+    path("recognize", recognition.RecognizeView.as_view(), name="recognize"),
+    path("verify", recognition.VerifyView.as_view(), name="verify"),
+    path("detect", recognition.DetectView.as_view(), name="detect"),
+    path("clusters", recognition.ClusterListView.as_view(), name="cluster-list"),
+    path("clusters/<int:cluster_id>/assign", recognition.ClusterAssignView.as_view(), name="cluster-assign"),
 ]

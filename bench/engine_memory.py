@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +73,7 @@ def child(case: str, path: Path) -> dict:
     from facecore.errors import ImageError
     from facecore.settings import EngineSettings
 
-    engine = Engine(EngineSettings(max_image_bytes=50_000_000))
+    engine = Engine(replace(EngineSettings.from_env(), max_image_bytes=50_000_000))
     engine.detect([engine.decode(_jpeg(np.asarray(astronaut())))])
     baseline = rss_peak_mib()
     data = path.read_bytes()

@@ -182,18 +182,18 @@ def connect(dbname: str, autocommit: bool = True):
 
 SCHEMA = """
 CREATE EXTENSION IF NOT EXISTS vector;
-CREATE TABLE api_image (id uuid PRIMARY KEY, purpose varchar(16) NOT NULL);
-CREATE TABLE api_face (
+CREATE TABLE images_image (id uuid PRIMARY KEY, purpose varchar(16) NOT NULL);
+CREATE TABLE images_face (
     id uuid PRIMARY KEY,
     application_id uuid NOT NULL,
-    image_id uuid NOT NULL REFERENCES api_image (id),
+    image_id uuid NOT NULL REFERENCES images_image (id),
     subject_id bigint NULL,
     cluster_id bigint NULL,
     model varchar(64) NOT NULL,
     embedding vector NULL
 );
 """
-"""The columns of api.models Face/Image that recognition.search reads, with the same types."""
+"""The columns of images.models Face/Image that recognition.search reads, with the same types."""
 
 
 def load(conn, model: str, vectors: np.ndarray, app_id: uuid.UUID) -> tuple[list[str], float]:
@@ -202,14 +202,14 @@ def load(conn, model: str, vectors: np.ndarray, app_id: uuid.UUID) -> tuple[list
     image_ids = [uuid.uuid4() for _ in range(len(vectors))]
     face_ids = [str(uuid.uuid4()) for _ in range(len(vectors))]
     with conn.cursor() as cur:
-        with cur.copy("COPY api_image (id, purpose) FROM STDIN") as copy:
+        with cur.copy("COPY images_image (id, purpose) FROM STDIN") as copy:
             for image_id in image_ids:
                 copy.write_row((image_id, "job"))
         buffer = io.StringIO()
         for face_id, image_id, v in zip(face_ids, image_ids, vectors, strict=True):
             literal = "[" + ",".join(f"{x:.7g}" for x in v) + "]"
             buffer.write(f"{face_id}\t{app_id}\t{image_id}\t{model}\t{literal}\n")
-        with cur.copy("COPY api_face (id, application_id, image_id, model, embedding) FROM STDIN") as copy:
+        with cur.copy("COPY images_face (id, application_id, image_id, model, embedding) FROM STDIN") as copy:
             copy.write(buffer.getvalue())
     return face_ids, time.perf_counter() - start
 
@@ -220,8 +220,9 @@ def build_index(conn, model: str, dim: int) -> float:
     with conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '2GB'")
         cur.execute("SET max_parallel_maintenance_workers = 1")
-        cur.execute(migration.create(model, dim))
-        cur.execute("ANALYZE api_face; ANALYZE api_image")
+        # The migration's DDL, on the table's current name (0005 renamed api_face to images_face).
+        cur.execute(migration.create(model, dim).replace(" ON api_face ", " ON images_face "))
+        cur.execute("ANALYZE images_face; ANALYZE images_image")
     return time.perf_counter() - start
 
 
@@ -448,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     setup_django()
-    from recognition import conf
+    from django.conf import settings
 
     acc: list[dict] = []
     if not args.skip_accuracy:
@@ -482,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.exact_queries,
                 )
             )
-    body = report(acc, searches, conf.ef_search())
+    body = report(acc, searches, settings.FACECORE_SEARCH_EF)
     if args.no_write:
         print(body)
     else:

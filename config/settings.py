@@ -1,38 +1,33 @@
-"""Django settings. Every value comes from the environment; see docs/configuration.md.
+"""Django settings. Every value comes from the environment, parsed strictly (a malformed boolean
+or number stops the process with an error naming the variable); docs/configuration.md lists
+them all. The engine's own variables are read by facecore.settings.EngineSettings.from_env().
 
 With no environment set, facecore runs on embedded defaults under FACECORE_DATA_DIR:
-PostgreSQL + pgvector from pgserver (var/pgdata), a local-folder object store (var/objects)
-and a filesystem Celery broker (var/broker).
+PostgreSQL + pgvector from pgserver (var/pgdata, started on the first connection), a
+local-folder object store (var/objects) and a filesystem Celery broker (var/broker).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import dj_database_url
+from environs import Env
+from marshmallow.validate import Range
 
-from config.embedded import embedded_database, filesystem_broker_options
+from facecore.settings import EngineSettings
+from infra.embedded import filesystem_broker_options
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
+env = Env()
+positive = Range(min=1)
+non_negative = Range(min=0)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("FACECORE_DATA_DIR", BASE_DIR / "var")).resolve()
+DATA_DIR = env.path("FACECORE_DATA_DIR", BASE_DIR / "var").resolve()
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
-DEBUG = env_bool("DJANGO_DEBUG", True)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
+DEBUG = env.bool("DJANGO_DEBUG", True)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,8 +39,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
-    "api",
+    "config",
+    "tenants",
+    "images",
     "recognition",
+    "api",
+    "worker",
 ]
 
 MIDDLEWARE = [
@@ -76,11 +75,13 @@ TEMPLATES = [
     },
 ]
 
-# --- Database: DATABASE_URL, else the embedded pgserver instance --------------------------------
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+# --- Database: DATABASE_URL, else the embedded pgserver instance (started on first connection) ---
+if env.str("DATABASE_URL", ""):
+    DATABASES = {"default": env.dj_db_url("DATABASE_URL", conn_max_age=60)}
 else:
-    DATABASES = {"default": embedded_database(DATA_DIR / "pgdata")}
+    DATABASES = {
+        "default": {"ENGINE": "infra.embedded_postgres", "NAME": "postgres", "PGDATA": DATA_DIR / "pgdata"}
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -94,12 +95,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Uploads larger than the image limit are refused by the API; keep them in memory up to that size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FACECORE_MAX_REQUEST_BYTES", 30_000_000))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("FACECORE_MAX_REQUEST_BYTES", 30_000_000, validate=positive)
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasApplication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["tenants.auth.HasApplication"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -118,31 +119,46 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Object store: S3/MinIO when S3_ENDPOINT is set, else a local folder --------------------------
-S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "")
-S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "")
-S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "")
-S3_BUCKET = os.environ.get("S3_BUCKET", "facecore")
-S3_SECURE = env_bool("S3_SECURE", False)
-S3_REGION = os.environ.get("S3_REGION", "") or None
-FACECORE_OBJECTS_DIR = Path(os.environ.get("FACECORE_OBJECTS_DIR", DATA_DIR / "objects"))
+S3_ENDPOINT = env.str("S3_ENDPOINT", "")
+S3_ACCESS_KEY = env.str("S3_ACCESS_KEY", "")
+S3_SECRET_KEY = env.str("S3_SECRET_KEY", "")
+S3_BUCKET = env.str("S3_BUCKET", "facecore")
+S3_SECURE = env.bool("S3_SECURE", False)
+S3_REGION = env.str("S3_REGION", "") or None
+FACECORE_OBJECTS_DIR = env.path("FACECORE_OBJECTS_DIR", DATA_DIR / "objects")
+
+# --- The engine (limits the API checks uploads against; the workers' engine reads the same) -------
+FACECORE_ENGINE = EngineSettings.from_env()
 
 # --- Processing ------------------------------------------------------------------------------------
-FACECORE_KEEP_ORIGINALS = env_bool("FACECORE_KEEP_ORIGINALS", True)
-FACECORE_ALLOW_PRIVATE_URLS = env_bool("FACECORE_ALLOW_PRIVATE_URLS", False)
-FACECORE_URL_TIMEOUT = float(os.environ.get("FACECORE_URL_TIMEOUT", 10))
-FACECORE_URL_MAX_REDIRECTS = int(os.environ.get("FACECORE_URL_MAX_REDIRECTS", 3))
-FACECORE_JOB_MAX_RETRIES = int(os.environ.get("FACECORE_JOB_MAX_RETRIES", 5))
-FACECORE_JOB_RETRY_BACKOFF_MAX = int(os.environ.get("FACECORE_JOB_RETRY_BACKOFF_MAX", 600))
-FACECORE_FACES_QUEUE = os.environ.get("FACECORE_FACES_QUEUE", "faces")
-FACECORE_WEBHOOKS_QUEUE = os.environ.get("FACECORE_WEBHOOKS_QUEUE", "webhooks")
-FACECORE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("FACECORE_WEBHOOK_MAX_ATTEMPTS", 8))
-FACECORE_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("FACECORE_WEBHOOK_BACKOFF_SECONDS", 60))
-FACECORE_WEBHOOK_TIMEOUT = float(os.environ.get("FACECORE_WEBHOOK_TIMEOUT", 10))
-FACECORE_HOST = os.environ.get("FACECORE_HOST", "127.0.0.1")
-FACECORE_PORT = int(os.environ.get("FACECORE_PORT", 8000))
+FACECORE_KEEP_ORIGINALS = env.bool("FACECORE_KEEP_ORIGINALS", True)
+FACECORE_ALLOW_PRIVATE_URLS = env.bool("FACECORE_ALLOW_PRIVATE_URLS", False)
+FACECORE_URL_TIMEOUT = env.float("FACECORE_URL_TIMEOUT", 10, validate=Range(min=0.1))
+FACECORE_URL_MAX_REDIRECTS = env.int("FACECORE_URL_MAX_REDIRECTS", 3, validate=non_negative)
+FACECORE_JOB_MAX_RETRIES = env.int("FACECORE_JOB_MAX_RETRIES", 5, validate=non_negative)
+FACECORE_JOB_RETRY_BACKOFF_MAX = env.int("FACECORE_JOB_RETRY_BACKOFF_MAX", 600, validate=positive)
+FACECORE_FACES_QUEUE = env.str("FACECORE_FACES_QUEUE", "faces")
+FACECORE_WEBHOOKS_QUEUE = env.str("FACECORE_WEBHOOKS_QUEUE", "webhooks")
+FACECORE_WEBHOOK_MAX_ATTEMPTS = env.int("FACECORE_WEBHOOK_MAX_ATTEMPTS", 8, validate=positive)
+FACECORE_WEBHOOK_BACKOFF_SECONDS = env.float("FACECORE_WEBHOOK_BACKOFF_SECONDS", 60, validate=Range(min=0))
+FACECORE_WEBHOOK_TIMEOUT = env.float("FACECORE_WEBHOOK_TIMEOUT", 10, validate=Range(min=0.1))
+FACECORE_HOST = env.str("FACECORE_HOST", "127.0.0.1")
+FACECORE_PORT = env.int("FACECORE_PORT", 8000, validate=Range(min=1, max=65535))
+FACECORE_PUBLIC_URL = env.str("FACECORE_PUBLIC_URL", "").rstrip("/")
+"""Prefix for status_url/annotated_url in webhook bodies (API answers use the request's host)."""
+
+# --- Recognition -----------------------------------------------------------------------------------
+FACECORE_SYNC_TIMEOUT = env.float("FACECORE_SYNC_TIMEOUT", 60.0, validate=Range(min=0.1))
+"""Seconds a synchronous call (recognize, verify, detect, add example) waits for the worker."""
+FACECORE_SYNC_POLL_INTERVAL = env.float("FACECORE_SYNC_POLL_INTERVAL", 0.05, validate=Range(min=0.001))
+FACECORE_SEARCH_EF = env.int("FACECORE_SEARCH_EF", 100, validate=positive)
+"""HNSW candidate list size per query (recall vs. latency; see docs/benchmarks.md)."""
+FACECORE_CLUSTER_MIN_FACES = env.int("FACECORE_CLUSTER_MIN_FACES", 3, validate=Range(min=2))
+FACECORE_CLUSTER_MIN_AGREE = env.int("FACECORE_CLUSTER_MIN_AGREE", 1, validate=positive)
+FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)
 
 # --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else kombu's filesystem transport ------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "")
 if CELERY_BROKER_URL:
     # Long webhook back-offs are ETA tasks held by a worker; keep Redis from redelivering them early.
     CELERY_BROKER_TRANSPORT_OPTIONS = (
@@ -166,14 +182,12 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_IMPORTS = ["worker.tasks"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("FACECORE_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.log_level("FACECORE_LOG_LEVEL", "INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
-
-FACECORE_PUBLIC_URL = os.environ.get("FACECORE_PUBLIC_URL", "").rstrip("/")
-"""Prefix for status_url/annotated_url in webhook bodies (API answers use the request's host)."""

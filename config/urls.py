@@ -7,7 +7,6 @@ from api.errors import json_not_found
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
-    path("api/v1/", include("recognition.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Unknown API paths answer JSON {"code": "not_found"} even with DEBUG on (keep this last).

@@ -126,26 +126,16 @@ def _model_rows() -> list[dict[str, Any]]:
     models_dir = default_models_dir()
     rows = []
     for name in registry.MODEL_NAMES:
-        info = _model_class(registry, name)
+        info = registry.embedder_class(name)  # class attributes only: no weights are loaded
         rows.append(
             {
                 "name": name,
-                "dimension": getattr(info, "dimension", None),
-                "threshold": getattr(info, "threshold", None),
+                "dimension": info.dimension,
+                "threshold": info.threshold,
                 "weights_present": weights_present(name, models_dir),
             }
         )
     return rows
-
-
-def _model_class(registry: Any, name: str) -> Any:
-    """The embedder class (class attributes carry dimension/threshold), if the registry exposes it."""
-    for attr in ("EMBEDDERS", "MODELS", "REGISTRY"):
-        table = getattr(registry, attr, None)
-        if isinstance(table, dict) and name in table:
-            return table[name]
-    lookup = getattr(registry, "embedder_class", None)
-    return lookup(name) if callable(lookup) else None
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:

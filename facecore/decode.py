@@ -99,9 +99,9 @@ def _open(data: bytes, settings: EngineSettings) -> Image.Image:
     sniffed = _sniff_unsupported(data)
     if sniffed:
         raise ImageError(ImageError.UNSUPPORTED_FORMAT, _unsupported_message(sniffed))
-    # Pillow's own bomb guard: refuses (DecompressionBombError) above 2x this, warns above 1x.
-    # Our explicit check below is stricter; this covers paths where Pillow reads sizes itself.
-    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+    # The configured limit is checked explicitly below, from the same header Pillow just read.
+    # Pillow's global guard (Image.MAX_IMAGE_PIXELS) is left at its default as a backstop: setting
+    # it per call would leak one caller's limit into every other Pillow user in the process.
     try:
         img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
@@ -127,7 +127,7 @@ def probe(data: bytes, settings: EngineSettings | None = None) -> tuple[str, int
     codes), so an API can refuse bad input at once. The size is as stored, before EXIF
     orientation; a truncated body is only noticed by the full decode.
     """
-    with _open(data, settings or EngineSettings()) as img:
+    with _open(data, settings or EngineSettings.from_env()) as img:
         return img.format, img.size[0], img.size[1]
 
 
@@ -168,7 +168,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 def decode_image(data: bytes, settings: EngineSettings | None = None) -> DecodedImage:
     """Decode ``data`` into an upright, size-bounded RGB image, or raise ``ImageError``."""
-    settings = settings or EngineSettings()
+    settings = settings or EngineSettings.from_env()
     img = _open(data, settings)
     header_w, header_h = img.size
     fmt = "JPEG" if img.format == "MPO" else str(img.format)

@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 
 import numpy as np
 
 from facecore.decode import DecodedImage
 from facecore.detectors.base import Detector
+from facecore.settings import DETECTOR_CHOICES
 from facecore.types import LANDMARK_NAMES, Box, Face
 
 log = logging.getLogger(__name__)
 
-DETECTOR_ENV = "FACECORE_DETECTOR"
-DETECTOR_CHOICES = ("fast", "mtcnn")
 
-
-def load_detector(name: str | None = None) -> Detector:
-    """Build the detector named by ``name`` or ``$FACECORE_DETECTOR``.
+def load_detector(name: str = "fast") -> Detector:
+    """Build the detector ``name`` (EngineSettings.detector, from ``FACECORE_DETECTOR``).
 
     ``fast`` (the default) is ``facecore.detectors.fast_mtcnn.FastMTCNN``; when that module is
     missing or fails to import we fall back to the ``mtcnn`` package (same weights).
     """
-    choice = (name or os.environ.get(DETECTOR_ENV) or "fast").strip().lower()
+    choice = name.strip().lower()
     if choice not in DETECTOR_CHOICES:
-        raise ValueError(f"{DETECTOR_ENV}={choice!r}; expected one of {', '.join(DETECTOR_CHOICES)}.")
+        raise ValueError(f"detector {choice!r}; expected one of {', '.join(DETECTOR_CHOICES)}.")
     if choice == "fast":
         try:
             from facecore.detectors.fast_mtcnn import FastMTCNN

@@ -49,7 +49,7 @@ class Engine:
     """Thread-safe; share one per process (``get_engine``)."""
 
     def __init__(self, settings: EngineSettings | None = None, detector: Detector | None = None) -> None:
-        self.settings = settings or EngineSettings()
+        self.settings = settings or EngineSettings.from_env()
         self._detector = detector
         self._embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
@@ -59,7 +59,7 @@ class Engine:
         if self._detector is None:
             with self._lock:
                 if self._detector is None:
-                    self._detector = load_detector()
+                    self._detector = load_detector(self.settings.detector)
         return self._detector
 
     def decode(self, data: bytes) -> DecodedImage:

@@ -55,7 +55,7 @@ class Face:
     """Name of the embedding model, e.g. ``facenet``."""
 
     def to_dict(self, include_embedding: bool = False) -> dict:
-        """The face JSON shared by the API and the CLI."""
+        """The engine's JSON of a face (the CLI prints it; the API renders stored faces itself)."""
         out: dict = {
             "box": self.box.to_dict(),
             "probability": round(float(self.probability), 6),

@@ -1,6 +1,4 @@
-"""Recognition: subjects and their example faces, recognize/verify/detect, image matches,
-suggested people (clusters) and vector search with pgvector HNSW indexes.
-
-The schema (Subject, Cluster, Face, Match) lives in ``api.models``; this app adds behaviour,
-endpoints, the HNSW index migration and the admin review pages.
+"""Recognition: who the faces are. Subjects and their example faces, recognize/verify/detect
+(served synchronously by the worker pool), image matches, suggested people (clusters) and
+vector search with pgvector HNSW indexes. Subscribes to the image pipeline's ``faces_stored``.
 """

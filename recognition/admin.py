@@ -1,9 +1,8 @@
 """Admin review of recognition: subjects with face thumbnails, faces with thumbnail, image,
 subject and best match, and actions to assign faces, remove them, or merge subjects.
 
-``api.admin`` (loaded first, ``api`` comes before ``recognition`` in INSTALLED_APPS) registers
-a plain Face admin; it is replaced here by the review page.
-"""
+The Face model belongs to images, but its admin page is this review page (images' admin only
+shows faces inline on their image)."""
 
 from __future__ import annotations
 
@@ -15,8 +14,9 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from api.models import Cluster, Face, Match, Subject
+from images.models import Face
 from recognition import subjects as services
+from recognition.models import Cluster, Match, Subject
 
 THUMBNAILS_PER_SUBJECT = 12
 
@@ -38,11 +38,6 @@ def thumbnail(face: Face, size: int = 64) -> str:
 
 class SubjectActionForm(ActionForm):
     subject = forms.CharField(required=False, label="Subject name", help_text="For assign / merge actions.")
-
-
-for _model in (Subject, Cluster):
-    if admin.site.is_registered(_model):
-        admin.site.unregister(_model)
 
 
 @admin.register(Subject)
@@ -77,10 +72,6 @@ class SubjectAdmin(admin.ModelAdmin):
         self.message_user(request, f"Moved {moved} faces into {target.name}.", messages.SUCCESS)
 
 
-if admin.site.is_registered(Face):
-    admin.site.unregister(Face)
-
-
 @admin.register(Face)
 class FaceReviewAdmin(admin.ModelAdmin):
     list_per_page = 50  # one thumbnail (object store read) per row
@@ -100,7 +91,7 @@ class FaceReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description="image")
     def image_link(self, obj: Face) -> str:
-        url = reverse("admin:api_image_change", args=[obj.image_id])
+        url = reverse("admin:images_image_change", args=[obj.image_id])
         return format_html('<a href="{}">{} ({})</a>', url, str(obj.image_id)[:8], obj.image.purpose)
 
     @admin.display(description="best match")
@@ -108,7 +99,7 @@ class FaceReviewAdmin(admin.ModelAdmin):
         match = Match.objects.filter(face=obj).order_by("distance").select_related("other_face").first()
         if match is None:
             return "-"
-        url = reverse("admin:api_face_change", args=[match.other_face_id])
+        url = reverse("admin:images_face_change", args=[match.other_face_id])
         return format_html(
             '<a href="{}">{}</a> (similarity {:.2f})', url, str(match.other_face_id)[:8], match.similarity
         )

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from api.models import Cluster, Face
-from recognition import conf
+from images.models import Face
+from recognition.models import Cluster
 from recognition.models_info import model_info
 from recognition.search import nearest
 
@@ -63,7 +64,7 @@ def cluster_face(face: Face) -> int | None:
     votes = Counter(n.cluster_id for n in neighbours if n.cluster_id is not None)
     if votes:
         cluster_id, count = votes.most_common(1)[0]
-        if count >= conf.cluster_min_agree():
+        if count >= settings.FACECORE_CLUSTER_MIN_AGREE:
             Face.objects.filter(pk=face.pk).update(cluster_id=cluster_id)
             Cluster.objects.filter(pk=cluster_id).update(updated_at=timezone.now())
             face.cluster_id = cluster_id
@@ -72,7 +73,7 @@ def cluster_face(face: Face) -> int | None:
     for n in neighbours:
         if n.cluster_id is None and n.image_id not in nearest_per_image:
             nearest_per_image[n.image_id] = n.face_id
-    if 1 + len(nearest_per_image) < conf.cluster_min_faces():
+    if 1 + len(nearest_per_image) < settings.FACECORE_CLUSTER_MIN_FACES:
         return None
     cluster = Cluster.objects.create(application_id=face.application_id)
     Face.objects.filter(pk__in=[face.pk, *nearest_per_image.values()]).update(cluster=cluster)

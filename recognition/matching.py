@@ -6,8 +6,10 @@ earlier image also lists the faces of later ones.
 
 from __future__ import annotations
 
-from api.models import Face, Match
-from recognition import conf
+from django.conf import settings
+
+from images.models import Face
+from recognition.models import Match
 from recognition.models_info import model_info
 from recognition.search import nearest
 
@@ -23,7 +25,7 @@ def store_matches(faces: list[Face]) -> int:
             face.application_id,
             face.model,
             face.embedding,
-            k=conf.match_limit(),
+            k=settings.FACECORE_MATCH_LIMIT,
             scope="jobs",
             max_distance=info.threshold,
             exclude_image_id=face.image_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from facecore.embedders import MODEL_NAMES, embedder_class
+from facecore.embedders import embedder_class
 from facecore.embedders.base import similarity_from_distance
 
 
@@ -28,7 +28,3 @@ def model_info(name: str) -> ModelInfo:
     """Raises KeyError for an unknown model name."""
     cls = embedder_class(name)
     return ModelInfo(name=cls.name, dimension=int(cls.dimension), threshold=float(cls.threshold))
-
-
-def all_models() -> list[ModelInfo]:
-    return [model_info(name) for name in MODEL_NAMES]

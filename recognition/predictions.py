@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from api.models import Face, Image, Subject
-from api.presenters import face_json
-from facecore.settings import EngineSettings
+from django.conf import settings
+
+from images.models import Face, Image, ImagePurpose
+from recognition.models import Subject
 from recognition.models_info import model_info
 from recognition.search import nearest
+from recognition.serializers import RecognitionSerializer
 
 DEFAULT_PREDICTION_COUNT = 1
 CANDIDATES_PER_PREDICTION = 10
@@ -38,25 +40,23 @@ def subject_predictions(face: Face, prediction_count: int) -> list[dict]:
 
 def det_prob_threshold_of(image: Image) -> float:
     value = (image.options or {}).get("det_prob_threshold")
-    return float(value) if value is not None else EngineSettings().det_prob_threshold
+    return float(value) if value is not None else settings.FACECORE_ENGINE.det_prob_threshold
 
 
 def recognition_result(image: Image, faces: list[Face]) -> dict:
-    """``{"model", "threshold", "det_prob_threshold", "faces": [face + "subjects"]}``."""
+    """``{"model", "threshold", "det_prob_threshold", "prediction_count", "faces": [face + "subjects"]}``."""
     options = image.options or {}
     count = int(options.get("prediction_count") or DEFAULT_PREDICTION_COUNT)
-    model = next((f.model for f in faces if f.model), None) or options.get("model") or None
-    out_faces = []
+    model = next((f.model for f in faces if f.model), None)
     for face in faces:
-        item = face_json(face)
-        if image.purpose == "probe":
-            item.pop("face_id")  # probe faces are deleted after the answer
-        item["subjects"] = subject_predictions(face, count)
-        out_faces.append(item)
-    return {
+        face.predictions = subject_predictions(face, count)
+    result = {
         "model": model,
         "threshold": model_info(model).threshold if model else None,
         "det_prob_threshold": det_prob_threshold_of(image),
         "prediction_count": count,
-        "faces": out_faces,
+        "faces": faces,
     }
+    # Probe faces are deleted after the answer: no face_id to refer to.
+    context = {"face_ids": image.purpose != ImagePurpose.PROBE}
+    return RecognitionSerializer(result, context=context).data

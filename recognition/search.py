@@ -1,4 +1,4 @@
-"""Nearest-neighbour search over ``api_face`` embeddings with pgvector.
+"""Nearest-neighbour search over the faces' embeddings with pgvector.
 
 One HNSW index per model (see migration 0001_face_embedding_hnsw): the column has no fixed
 dimension, so each index is on the expression ``embedding::vector(D)`` restricted to
@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 
-from recognition import conf
+from images.models import Face, Image
 from recognition.models_info import model_info
 
 
@@ -32,10 +33,6 @@ class Neighbour:
     cluster_id: int | None
     distance: float
     """L2 distance between the unit embeddings (0..2)."""
-
-
-def index_name(model: str) -> str:
-    return f"face_embedding_{model}_hnsw"
 
 
 def embedding_expr(model: str) -> str:
@@ -88,7 +85,7 @@ def nearest_query(
         params.append(str(exclude_image_id))
     sql = (
         f"SELECT f.id, f.image_id, f.subject_id, f.cluster_id, {expr} <=> %s::{cast} AS cos "
-        f"FROM api_face f JOIN api_image i ON i.id = f.image_id "
+        f"FROM {Face._meta.db_table} f JOIN {Image._meta.db_table} i ON i.id = f.image_id "
         f"WHERE {' AND '.join(where)} ORDER BY cos LIMIT %s"
     )
     params.append(int(k))
@@ -115,7 +112,7 @@ def nearest(
     """
     kwargs = {"k": k, "scope": scope, "exclude_image_id": exclude_image_id}
     sql, params = nearest_query(application_id, model, vector, **kwargs)
-    ef = max(int(ef_search or conf.ef_search()), int(k))
+    ef = max(int(ef_search or settings.FACECORE_SEARCH_EF), int(k))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
         cursor.execute(sql, params)

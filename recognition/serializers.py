@@ -1,10 +1,11 @@
-"""OpenAPI documentation of the recognition endpoints (answers are built in views/presenters)."""
+"""The JSON of the recognition endpoints: one definition per shape, used to render the answers
+and to document them in the OpenAPI schema."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.serializers import BoxSerializer, ErrorSerializer, FaceSerializer
+from images.serializers import BoxSerializer, FaceSerializer
 
 
 class SubjectNameSerializer(serializers.Serializer):
@@ -31,43 +32,23 @@ class DeletedCountSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
 
 
-class ImageInputSerializer(serializers.Serializer):
-    image = serializers.FileField(required=False, help_text="The photo (multipart/form-data).")
-    image_base64 = serializers.CharField(required=False, help_text="The photo, base64 (JSON).")
-    image_url = serializers.CharField(required=False, help_text="An http(s) URL of the photo (JSON).")
-    det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
-
-
-class RecognizeInputSerializer(ImageInputSerializer):
-    limit = serializers.IntegerField(required=False, min_value=0, help_text="N largest faces; 0 = all.")
-    prediction_count = serializers.IntegerField(required=False, min_value=1, max_value=100, default=1)
-
-
-class DetectInputSerializer(ImageInputSerializer):
-    limit = serializers.IntegerField(required=False, min_value=0, help_text="N largest faces; 0 = all.")
-
-
-class VerifyInputSerializer(serializers.Serializer):
-    source_image = serializers.FileField(help_text="File, or in JSON a base64 string or http(s) URL.")
-    target_image = serializers.FileField(help_text="File, or in JSON a base64 string or http(s) URL.")
-    source_image_base64 = serializers.CharField(required=False)
-    source_image_url = serializers.CharField(required=False)
-    target_image_base64 = serializers.CharField(required=False)
-    target_image_url = serializers.CharField(required=False)
-    det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
-    limit = serializers.IntegerField(required=False, min_value=0, help_text="Target faces; 0 = all.")
-
-
 class ExampleCreatedSerializer(SubjectNameSerializer):
     face_id = serializers.UUIDField()
 
 
 class ExampleSerializer(serializers.Serializer):
-    face_id = serializers.UUIDField()
-    subject = serializers.CharField(allow_null=True)
+    """A subject's face (``Face`` with its subject)."""
+
+    face_id = serializers.UUIDField(source="id")
+    subject = serializers.CharField(source="subject.name", allow_null=True)
     image_id = serializers.UUIDField()
     model = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, face) -> dict:
+        out = super().to_representation(face)
+        out["model"] = out["model"] or None
+        return out
 
 
 class ExamplePageSerializer(serializers.Serializer):
@@ -90,8 +71,16 @@ class PredictionSerializer(serializers.Serializer):
 
 
 class RecognizedFaceSerializer(FaceSerializer):
-    face_id = serializers.UUIDField(required=False, help_text="Only in a job's `recognition`.")
-    subjects = PredictionSerializer(many=True)
+    """A face with its ``predictions`` (set on the Face by recognition.predictions)."""
+
+    face_id = serializers.UUIDField(source="id", required=False, help_text="Only in a job's `recognition`.")
+    subjects = PredictionSerializer(source="predictions", many=True)
+
+    def to_representation(self, face) -> dict:
+        out = super().to_representation(face)
+        if not self.context.get("face_ids", True):
+            del out["face_id"]
+        return out
 
 
 class RecognitionSerializer(serializers.Serializer):
@@ -102,10 +91,13 @@ class RecognitionSerializer(serializers.Serializer):
     faces = RecognizedFaceSerializer(many=True)
 
 
-class DetectedFaceSerializer(serializers.Serializer):
-    box = BoxSerializer()
-    probability = serializers.FloatField()
-    landmarks = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()))
+class DetectedFaceSerializer(FaceSerializer):
+    """A face without its id (probes are deleted once answered)."""
+
+    def to_representation(self, face) -> dict:
+        out = super().to_representation(face)
+        del out["face_id"]
+        return out
 
 
 class DetectionSerializer(serializers.Serializer):
@@ -117,6 +109,8 @@ class DetectionSerializer(serializers.Serializer):
 
 
 class VerifiedFaceSerializer(DetectedFaceSerializer):
+    """A target face with ``similarity``, ``distance`` and ``verified`` set on it."""
+
     similarity = serializers.FloatField()
     distance = serializers.FloatField()
     verified = serializers.BooleanField()
@@ -131,31 +125,46 @@ class VerificationSerializer(serializers.Serializer):
 
 
 class MatchSerializer(serializers.Serializer):
-    face_id = serializers.UUIDField()
-    image_id = serializers.UUIDField()
-    box = BoxSerializer()
+    """A ``Match``, shown as the other face."""
+
+    face_id = serializers.UUIDField(source="other_face.id")
+    image_id = serializers.UUIDField(source="other_face.image_id")
+    box = BoxSerializer(source="other_face")
     distance = serializers.FloatField()
     similarity = serializers.FloatField()
 
+    def to_representation(self, match) -> dict:
+        out = super().to_representation(match)
+        out["distance"] = round(out["distance"], 5)
+        out["similarity"] = round(out["similarity"], 5)
+        return out
+
 
 class FaceMatchesSerializer(serializers.Serializer):
-    face_id = serializers.UUIDField()
-    box = BoxSerializer()
-    matches = MatchSerializer(many=True)
+    """A face with ``ordered_matches`` (nearest first) set on it."""
+
+    face_id = serializers.UUIDField(source="id")
+    box = BoxSerializer(source="*")
+    matches = MatchSerializer(source="ordered_matches", many=True)
 
 
 class ImageMatchesSerializer(serializers.Serializer):
-    image_id = serializers.UUIDField()
+    image_id = serializers.UUIDField(source="id")
     status = serializers.CharField()
     faces = FaceMatchesSerializer(many=True)
 
 
 class ClusterSerializer(serializers.Serializer):
-    cluster_id = serializers.IntegerField()
-    face_count = serializers.IntegerField()
+    """A ``Cluster`` with ``face_ids`` set on it."""
+
+    cluster_id = serializers.IntegerField(source="id")
+    face_count = serializers.SerializerMethodField()
     face_ids = serializers.ListField(child=serializers.UUIDField())
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_face_count(self, cluster) -> int:
+        return len(cluster.face_ids)
 
 
 class ClusterListSerializer(serializers.Serializer):
@@ -164,6 +173,3 @@ class ClusterListSerializer(serializers.Serializer):
 
 class AssignedSerializer(SubjectNameSerializer):
     face_ids = serializers.ListField(child=serializers.UUIDField())
-
-
-ERROR = ErrorSerializer

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from api.errors import ApiError
-from api.models import Application, Cluster, Face, Image, ImagePurpose, Subject
-from api.storage import ObjectNotFound, StorageUnavailable, crop_key, get_store
 from facecore.draw import face_crop
+from images.models import Face, Image, ImagePurpose
+from infra.errors import ErrorCode, ServiceError, storage_unavailable
+from infra.storage import ObjectNotFound, StorageUnavailable, crop_key, get_store
+from recognition.models import Cluster, Subject
+from tenants.models import Application
 
 MAX_NAME = 200
 
 
 def clean_name(value, field: str = "subject") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ApiError("invalid_request", f"'{field}' must be a non-empty string.")
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{field}' must be a non-empty string.")
     name = value.strip()
     if len(name) > MAX_NAME or "/" in name:
-        raise ApiError("invalid_subject", f"'{field}' must be at most {MAX_NAME} characters, without '/'.")
+        raise ServiceError(
+            ErrorCode.INVALID_SUBJECT, f"'{field}' must be at most {MAX_NAME} characters, without '/'."
+        )
     return name
 
 
 def get_subject(app: Application, name: str) -> Subject:
     subject = Subject.objects.filter(application=app, name=name).first()
     if subject is None:
-        raise ApiError("subject_not_found", f"No subject {name!r}.", 404)
+        raise ServiceError(ErrorCode.SUBJECT_NOT_FOUND, f"No subject {name!r}.")
     return subject
 
 
@@ -33,7 +37,7 @@ def create_subject(app: Application, name: str) -> Subject:
         with transaction.atomic():
             return Subject.objects.create(application=app, name=name)
     except IntegrityError as exc:
-        raise ApiError("subject_exists", f"Subject {name!r} already exists.", 409) from exc
+        raise ServiceError(ErrorCode.SUBJECT_EXISTS, f"Subject {name!r} already exists.") from exc
 
 
 def rename_subject(app: Application, old: str, new: str) -> tuple[Subject, bool]:
@@ -75,7 +79,7 @@ def delete_faces(faces: list[Face]) -> int:
             for key in image.stored_object_keys():
                 store.delete(key)
     except StorageUnavailable as exc:
-        raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+        raise storage_unavailable() from exc
     with transaction.atomic():
         Face.objects.filter(pk__in=[f.pk for f in faces]).delete()
         Image.objects.filter(pk__in=list(example_images)).delete()
@@ -100,12 +104,12 @@ def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:
     """Make the single face of a processed example ``image`` an example of subject ``name``."""
     faces = list(image.faces.all())
     if not faces:
-        raise ApiError(
-            "no_face", "No face found above det_prob_threshold; an example needs exactly one face."
+        raise ServiceError(
+            ErrorCode.NO_FACE, "No face found above det_prob_threshold; an example needs exactly one face."
         )
     if len(faces) > 1:
-        raise ApiError(
-            "more_than_one_face",
+        raise ServiceError(
+            ErrorCode.MORE_THAN_ONE_FACE,
             f"{len(faces)} faces found above det_prob_threshold; an example needs exactly one face.",
         )
     face = faces[0]
@@ -123,7 +127,7 @@ def store_crop(face: Face, data: bytes) -> bytes:
     try:
         get_store().put(crop_key(face.id), jpeg, "image/jpeg")
     except StorageUnavailable as exc:
-        raise ApiError("storage_unavailable", "The object store is unavailable; try again.", 503) from exc
+        raise storage_unavailable() from exc
     return jpeg
 
 

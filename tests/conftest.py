@@ -21,6 +21,41 @@ from tests.pipeline.services import celery_worker, seaweedfs
 
 REPO = Path(__file__).resolve().parent.parent
 
+# --- tiers ---------------------------------------------------------------------------------------
+# The fast tier (``make test-fast``: pytest -m "not real_parts") needs no broker, no S3 server and
+# no TensorFlow. Tests that need them are marked here, by the fixtures they use (transitively)
+# or by their module; ``make test`` and CI run both tiers.
+
+REAL_FIXTURES = {"s3_server", "redis_worker", "rabbitmq_worker", "warm_engine", "engine", "runall"}
+REAL_MODULES = {"test_embedders", "test_fast_mtcnn", "test_mtcnn_package", "test_fetch", "test_cli"}
+
+
+def fast_tier(config) -> bool:
+    return config.option.markexpr == "not real_parts"
+
+
+def pytest_ignore_collect(collection_path, config) -> bool | None:
+    """In the fast tier, do not even import the modules that load TensorFlow at import time."""
+    return True if fast_tier(config) and collection_path.stem in REAL_MODULES else None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())) or module in REAL_MODULES:
+            item.add_marker(pytest.mark.real_parts)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """The fast tier must really be fast: fail it if anything loaded TensorFlow."""
+    import sys
+
+    if fast_tier(session.config) and "tensorflow" in sys.modules:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            "fast tier: TensorFlow was imported; mark that test real_parts", red=True
+        )
+        session.exitstatus = 1
+
 
 def shared_dir() -> Path:
     """Read-only shared data (photos); FACECORE_SHARED_DIR, default ``<repo>/../shared``."""

@@ -21,7 +21,7 @@ def documented_variables() -> set[str]:
 
 
 SETTING_NAME = re.compile(r"""["']((?:FACECORE|DJANGO|S3)_[A-Z0-9_]+|DATABASE_URL|CELERY_BROKER_URL)["']""")
-PACKAGES = ["config", "api", "worker", "facecore", "recognition"]
+PACKAGES = ["config", "api", "worker", "facecore", "recognition", "images", "tenants", "infra"]
 
 
 def variables_read_by_code() -> set[str]:
@@ -35,7 +35,7 @@ def variables_read_by_code() -> set[str]:
 
 def settings_default(name: str) -> str:
     text = (ROOT / "config" / "settings.py").read_text()
-    match = re.search(rf'{name}\s*=\s*os\.environ\.get\("{name}",\s*"([^"]*)"\)', text)
+    match = re.search(rf'{name}\s*=\s*env\.str\("{name}",\s*"([^"]*)"\)', text)
     assert match, f"{name} is not read from the environment in config/settings.py"
     return match.group(1)
 

@@ -1,1 +1,2 @@
-"""Celery tasks: the per-image job (queue ``faces``) and webhook delivery (queue ``webhooks``)."""
+"""The Celery side: tasks (the per-image job on queue ``faces``, webhook delivery on queue
+``webhooks``), model warm-up, and ``manage.py runall``. Thin: the work is in the apps' services."""

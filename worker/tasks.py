@@ -9,9 +9,11 @@ from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from api.models import Image
-from api.storage import StorageUnavailable
-from worker import pipeline, webhooks
+from images import pipeline, webhooks
+from images.models import Image
+from infra import dispatch
+from infra.errors import ErrorCode
+from infra.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +21,12 @@ TRANSIENT_ERRORS = (StorageUnavailable, OperationalError, InterfaceError)
 """Retried with exponential backoff; when retries run out the image fails with a code."""
 
 
-def failure_code(exc: BaseException) -> str:
+def failure_code(exc: BaseException) -> ErrorCode:
     if isinstance(exc, StorageUnavailable):
-        return "storage_unavailable"
+        return ErrorCode.STORAGE_UNAVAILABLE
     if isinstance(exc, DatabaseError):
-        return "database_unavailable"
-    return "internal_error"
+        return ErrorCode.DATABASE_UNAVAILABLE
+    return ErrorCode.INTERNAL_ERROR
 
 
 @worker_process_init.connect
@@ -45,7 +47,7 @@ class ImageJobTask(Task):
         image_id = args[0] if args else kwargs.get("image_id")
         code = failure_code(exc)
         message = f"Processing failed after {self.request.retries} retries: {exc}"
-        if code == "internal_error":
+        if code == ErrorCode.INTERNAL_ERROR:
             message = f"Internal error while processing: {type(exc).__name__}"
         try:
             pipeline.mark_failed(image_id, code, message)
@@ -54,6 +56,7 @@ class ImageJobTask(Task):
 
 
 @shared_task(
+    name=dispatch.PROCESS_IMAGE,
     bind=True,
     base=ImageJobTask,
     acks_late=True,
@@ -71,7 +74,7 @@ def process_image(self, image_id: str) -> None:
         pipeline.mark_failed(image_id, exc.code, exc.message)
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=dispatch.DELIVER_WEBHOOK, bind=True, acks_late=True, ignore_result=True)
 def deliver_webhook(self, image_id: str, number: int = 1) -> None:
     """One delivery attempt; on failure schedules the next with exponential backoff."""
     image = Image.objects.select_related("application").filter(pk=image_id).first()
@@ -80,8 +83,9 @@ def deliver_webhook(self, image_id: str, number: int = 1) -> None:
     attempt = webhooks.deliver(image, number)
     if attempt.succeeded or number >= settings.FACECORE_WEBHOOK_MAX_ATTEMPTS:
         return
-    deliver_webhook.apply_async(
-        args=[image_id, number + 1],
+    dispatch.send(
+        dispatch.DELIVER_WEBHOOK,
+        [image_id, number + 1],
+        settings.FACECORE_WEBHOOKS_QUEUE,
         countdown=webhooks.backoff_seconds(number),
-        queue=settings.FACECORE_WEBHOOKS_QUEUE,
     )

@@ -13,7 +13,6 @@ from facecore.types import Face
 class Embedder(Protocol):
     name: str
     """Registry key, e.g. ``facenet``; stored with every embedding."""
-    version: str
     dimension: int
     threshold: float
     """Calibrated euclidean distance between L2-normalized embeddings: same person when <= threshold."""

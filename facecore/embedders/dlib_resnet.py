@@ -24,7 +24,6 @@ class DlibResNetEmbedder:
     """dlib_face_recognition_resnet_model_v1 on 150x150 chips aligned with the 5-point predictor."""
 
     name = "dlib"
-    version = "resnet_model_v1"
     dimension = 128
     threshold = THRESHOLD
 

@@ -178,7 +178,6 @@ class FaceNetEmbedder:
     """128-d FaceNet; prewhitened 160x160 crops with a 10% margin."""
 
     name = "facenet"
-    version = "20170512-110547"
     dimension = 128
     threshold = THRESHOLD
 

@@ -56,7 +56,6 @@ class FaceNet512Embedder:
     """512-d FaceNet; (x-127.5)/128 on 160x160 crops with a 10% margin."""
 
     name = "facenet512"
-    version = "20180408-102900"
     dimension = 512
     threshold = THRESHOLD
 

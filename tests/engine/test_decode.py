@@ -208,6 +208,17 @@ def test_pixel_limit_is_a_setting() -> None:
     assert decode_image(data, EngineSettings(max_image_pixels=60_000)).width == 300
 
 
+def test_a_small_pixel_limit_does_not_leak_into_other_pillow_users() -> None:
+    """One caller's limit must not make Pillow refuse ordinary images elsewhere in the process."""
+    assert (
+        refusal(blank_png(300, 200), EngineSettings(max_image_pixels=1_000)).code
+        == ImageError.TOO_MANY_PIXELS
+    )
+    with Image.open(io.BytesIO(blank_png(512, 512))) as img:
+        img.load()
+    assert img.size == (512, 512)
+
+
 def test_probe_reads_the_header_without_decoding(pixel_loads: list) -> None:
     assert probe(encode(quadrants(), "PNG")) == ("PNG", 96, 64)
     assert probe(exif_rotated_jpeg(quadrants(), 6)) == ("JPEG", 64, 96)  # as stored, before EXIF

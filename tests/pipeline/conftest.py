@@ -92,8 +92,8 @@ class Client:
 
 
 def make_client(live_server, name: str) -> Client:
-    from api.keys import create_api_key
-    from api.models import Application
+    from tenants.keys import create_api_key
+    from tenants.models import Application
 
     application = Application.objects.create(name=name)
     _, raw_key = create_api_key(application, "test")
@@ -113,7 +113,7 @@ def api(redis_worker, client_factory) -> Client:
 
 @pytest.fixture
 def object_store(pipeline_settings):
-    from api.storage import get_store
+    from infra.storage import get_store
 
     return get_store()
 

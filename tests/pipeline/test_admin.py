@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.keys import create_api_key, hash_key
-from api.models import ApiKey, Application, Face, Image, WebhookAttempt
+from images.models import Face, Image, WebhookAttempt
+from tenants.keys import create_api_key, hash_key
+from tenants.models import ApiKey, Application
 
 pytestmark = pytest.mark.django_db
 
@@ -28,17 +29,17 @@ def sample(settings, tmp_path):
 def test_admin_pages_render(admin_client, sample):
     application, image = sample
     for url in (
-        "/admin/api/application/",
-        f"/admin/api/application/{application.pk}/change/",
-        "/admin/api/apikey/",
-        "/admin/api/image/",
-        f"/admin/api/image/{image.pk}/change/",
-        "/admin/api/face/",
-        f"/admin/api/face/{image.faces.first().pk}/change/",
+        "/admin/tenants/application/",
+        f"/admin/tenants/application/{application.pk}/change/",
+        "/admin/tenants/apikey/",
+        "/admin/images/image/",
+        f"/admin/images/image/{image.pk}/change/",
+        "/admin/images/face/",
+        f"/admin/images/face/{image.faces.first().pk}/change/",
     ):
         response = admin_client.get(url)
         assert response.status_code == 200, url
-    page = admin_client.get(f"/admin/api/image/{image.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/images/image/{image.pk}/change/").content.decode()
     assert "HTTP 500" in page  # webhook attempts inline
     assert "original deleted, no preview kept" in page
 
@@ -46,7 +47,7 @@ def test_admin_pages_render(admin_client, sample):
 def test_admin_creates_a_key_and_shows_it_once(admin_client, sample):
     application, _ = sample
     response = admin_client.post(
-        "/admin/api/apikey/add/", {"application": application.pk, "name": "from-admin"}, follow=True
+        "/admin/tenants/apikey/add/", {"application": application.pk, "name": "from-admin"}, follow=True
     )
     assert response.status_code == 200
     [message] = [str(m) for m in response.context["messages"] if "shown only this once" in str(m)]
@@ -54,7 +55,7 @@ def test_admin_creates_a_key_and_shows_it_once(admin_client, sample):
     key = ApiKey.objects.get(name="from-admin")
     assert key.key_hash == hash_key(raw_key)
     assert key.prefix == raw_key[:8]
-    assert raw_key not in admin_client.get(f"/admin/api/apikey/{key.pk}/change/").content.decode()
+    assert raw_key not in admin_client.get(f"/admin/tenants/apikey/{key.pk}/change/").content.decode()
 
 
 def test_create_api_key_command_prints_a_working_key(capsys):

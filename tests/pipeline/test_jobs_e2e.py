@@ -10,7 +10,7 @@ import json
 import pytest
 from PIL import Image as PILImage
 
-from api.models import Image
+from images.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,7 +105,7 @@ def test_without_kept_originals_the_original_is_deleted_and_a_preview_kept(
 def test_storage_outage_is_retried_then_fails_visibly(api, face_jpeg, settings, tmp_path, monkeypatch):
     """The worker cannot read the store (a path that is a file, not a folder): the job retries
     with backoff, then ends failed with ``storage_unavailable``."""
-    from api.storage import original_key
+    from infra.storage import original_key
     from worker.tasks import process_image
 
     monkeypatch.setattr(process_image, "max_retries", 1)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import pytest
 import requests
 
-from api.models import ApiKey, Image
+from images.models import Image
+from tenants.models import ApiKey
 from tests.pipeline.conftest import stored_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,14 +53,14 @@ def test_unsupported_format(client, nothing_stored):
     assert_refused(client.upload(PDF), 415, "unsupported_format")
 
 
-def test_image_too_large(client, face_jpeg, monkeypatch, nothing_stored):
-    monkeypatch.setenv("FACECORE_MAX_IMAGE_BYTES", "10000")
+def test_image_too_large(client, face_jpeg, settings, nothing_stored):
+    settings.FACECORE_ENGINE = replace(settings.FACECORE_ENGINE, max_image_bytes=10000)
     assert_refused(client.upload(face_jpeg), 413, "image_too_large")
     assert_refused(client.upload_base64(face_jpeg), 413, "image_too_large")
 
 
-def test_too_many_pixels(client, face_jpeg, monkeypatch, nothing_stored):
-    monkeypatch.setenv("FACECORE_MAX_IMAGE_PIXELS", str(256 * 256))
+def test_too_many_pixels(client, face_jpeg, settings, nothing_stored):
+    settings.FACECORE_ENGINE = replace(settings.FACECORE_ENGINE, max_image_pixels=256 * 256)
     body = assert_refused(client.upload(face_jpeg), 413, "too_many_pixels")
     assert "65536" in body["message"]
 

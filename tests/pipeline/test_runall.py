@@ -49,7 +49,7 @@ def runall(tmp_path: Path):
     from facecore.fetch import weights_present
     from facecore.settings import EngineSettings
 
-    settings = EngineSettings()
+    settings = EngineSettings.from_env()
     if not weights_present(settings.default_model, settings.models_dir):
         pytest.skip(f"{settings.default_model} weights missing: run `make models`")
     port = free_port()

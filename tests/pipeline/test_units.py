@@ -7,10 +7,11 @@ import hmac
 
 import pytest
 
-from api.safe_http import UnsafeUrl, address_allowed, check_url
-from api.storage import LocalStore, ObjectNotFound, StorageUnavailable
-from config.embedded import forget_dead_handles
-from worker.webhooks import backoff_seconds, sign
+from images.webhooks import backoff_seconds
+from infra.embedded import forget_dead_handles
+from infra.safe_http import UnsafeUrl, address_allowed, check_url
+from infra.signing import sign
+from infra.storage import LocalStore, ObjectNotFound, StorageUnavailable
 
 
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():

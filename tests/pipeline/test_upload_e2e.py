@@ -11,7 +11,7 @@ import pytest
 from celery.signals import task_prerun
 from PIL import Image as PILImage
 
-from api.models import Face, Image
+from images.models import Face, Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.models import Application, Image, ImageStatus
-from worker.pipeline import max_deliveries
+from images.models import Image, ImageStatus
+from images.pipeline import max_deliveries
+from tenants.models import Application
 from worker.tasks import process_image
 
 

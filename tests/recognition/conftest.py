@@ -10,30 +10,18 @@ from pathlib import Path
 import pytest
 from PIL import Image as PILImage
 
-
-def make_client(name: str):
-    from rest_framework.test import APIClient
-
-    from api.keys import create_api_key
-    from api.models import Application
-
-    app = Application.objects.create(name=name)
-    _, raw_key = create_api_key(app, "test")
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=raw_key)
-    client.application = app
-    return client
+from tests.factories import api_client
 
 
 @pytest.fixture
 def api(transactional_db, redis_worker):
     """An API client for a fresh application, with the worker running."""
-    return make_client("app-one")
+    return api_client("app-one")
 
 
 @pytest.fixture
 def other_api(api):
-    return make_client("app-two")
+    return api_client("app-two")
 
 
 def small_jpeg(path: Path, max_side: int = 480) -> bytes:
@@ -57,12 +45,6 @@ def photos(shared_photos):
         return cache[name]
 
     return get
-
-
-def upload(data: bytes, name: str = "photo.jpg"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile(name, data, content_type="image/jpeg")
 
 
 def wait_done(client, image_id: str, timeout: float = 60) -> dict:

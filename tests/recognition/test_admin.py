@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from api.models import Application, Cluster, Face, Image, Subject
+from images.models import Face, Image
+from recognition.models import Cluster, Subject
+from tenants.models import Application
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,7 @@ def faces(settings, tmp_path):
     """Three faces of one application, originals in a local store (no S3 needed here)."""
     settings.S3_ENDPOINT = ""
     settings.FACECORE_OBJECTS_DIR = tmp_path / "objects"
-    from api.storage import get_store, original_key
+    from infra.storage import get_store, original_key
 
     app = Application.objects.create(name="review")
     rows = []
@@ -49,16 +51,16 @@ def test_review_pages_render_with_thumbnails(admin_client, faces):
     cluster = Cluster.objects.create(application=app)
     Face.objects.filter(pk=rows[1].pk).update(cluster=cluster)
     for url in (
-        "/admin/api/subject/",
-        f"/admin/api/subject/{subject.pk}/change/",
-        "/admin/api/face/",
-        f"/admin/api/face/{rows[0].pk}/change/",
-        "/admin/api/cluster/",
-        f"/admin/api/cluster/{cluster.pk}/change/",
+        "/admin/recognition/subject/",
+        f"/admin/recognition/subject/{subject.pk}/change/",
+        "/admin/images/face/",
+        f"/admin/images/face/{rows[0].pk}/change/",
+        "/admin/recognition/cluster/",
+        f"/admin/recognition/cluster/{cluster.pk}/change/",
     ):
         response = admin_client.get(url)
         assert response.status_code == 200, url
-    assert "data:image/jpeg;base64," in admin_client.get("/admin/api/subject/").content.decode()
+    assert "data:image/jpeg;base64," in admin_client.get("/admin/recognition/subject/").content.decode()
 
 
 def test_actions_assign_remove_and_merge(admin_client, faces):
@@ -68,17 +70,17 @@ def test_actions_assign_remove_and_merge(admin_client, faces):
         "subject": "bob",
         "_selected_action": [str(f.pk) for f in rows[:2]],
     }
-    assert admin_client.post("/admin/api/face/", post).status_code == 302
+    assert admin_client.post("/admin/images/face/", post).status_code == 302
     bob = Subject.objects.get(application=app, name="bob")
     assert set(bob.faces.values_list("pk", flat=True)) == {rows[0].pk, rows[1].pk}
 
     post = {"action": "remove_from_subject", "subject": "", "_selected_action": [str(rows[1].pk)]}
-    admin_client.post("/admin/api/face/", post)
+    admin_client.post("/admin/images/face/", post)
     assert list(bob.faces.values_list("pk", flat=True)) == [rows[0].pk]
 
     carol = Subject.objects.create(application=app, name="carol")
     Face.objects.filter(pk=rows[2].pk).update(subject=carol)
     post = {"action": "merge_into", "subject": "bob", "_selected_action": [str(carol.pk)]}
-    admin_client.post("/admin/api/subject/", post)
+    admin_client.post("/admin/recognition/subject/", post)
     assert not Subject.objects.filter(name="carol").exists()
     assert set(bob.faces.values_list("pk", flat=True)) == {rows[0].pk, rows[2].pk}

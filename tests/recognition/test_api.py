@@ -16,22 +16,12 @@ import pytest
 from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
-from api.models import Face, Image, Match, Subject
-from api.storage import crop_key, get_store
+from images.models import Face, Image
+from infra.storage import crop_key, get_store
+from recognition.models import Match, Subject
+from tests.requests import enrol, recognize, upload
 
-from .conftest import upload, wait_done
-
-
-def enrol(client, subject: str, data: bytes) -> dict:
-    response = client.post(f"/api/v1/subjects/{subject}/faces", {"image": upload(data)}, format="multipart")
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def recognize(client, data: bytes, **options) -> dict:
-    response = client.post("/api/v1/recognize", {"image": upload(data), **options}, format="multipart")
-    assert response.status_code == 200, response.content
-    return response.json()
+from .conftest import wait_done
 
 
 def top_subject(result: dict) -> str | None:

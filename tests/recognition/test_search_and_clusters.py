@@ -1,7 +1,7 @@
 """Vector search, image matches and the clustering rule on synthetic embeddings.
 
 No models needed: rows are written directly with unit vectors whose distances are chosen
-relative to the facenet threshold (0.997), so each case is clearly inside or outside it.
+relative to the facenet threshold (1.05), so each case is clearly inside or outside it.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from api.models import Application, Cluster, Face, Image, ImagePurpose, Match, Subject
+from images.models import Face, Image, ImagePurpose
 from recognition.clustering import cluster_face
 from recognition.matching import store_matches
+from recognition.models import Cluster, Match, Subject
 from recognition.models_info import model_info
 from recognition.search import nearest, nearest_query
+from tenants.models import Application
 
 DIM = 128
 rng = np.random.default_rng(7)
@@ -60,7 +62,7 @@ def add_face(app, vector, purpose=ImagePurpose.JOB, subject=None, model="facenet
 
 def test_one_hnsw_index_per_model(db):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'api_face'")
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'images_face'")
         defs = dict(cursor.fetchall())
     for name, dim in (("facenet", 128), ("dlib", 128), ("facenet512", 512)):
         for index in (defs[f"face_embedding_{name}_hnsw"], defs[f"face_embedding_{name}_subjects_hnsw"]):
@@ -120,7 +122,7 @@ def test_faces_filtered_out_by_the_index_scan_are_found_by_the_exact_rescan(app)
         # Make the planner take HNSW on this small table, as it does on a big one (the test's
         # transaction is rolled back afterwards, indexes included).
         cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'api_face' "
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'images_face' "
             "AND indexdef LIKE '%%btree%%' AND indexdef LIKE '%%application_id%%'"
         )
         for (name,) in cursor.fetchall():

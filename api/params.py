@@ -1,0 +1,35 @@
+"""Small options of the synchronous endpoints, from the query string or the body."""
+
+from __future__ import annotations
+
+from infra.errors import ErrorCode, ServiceError
+
+
+def _raw(request, name: str):
+    return request.query_params.get(name, request.data.get(name))
+
+
+def int_option(request, name: str, default: int, minimum: int = 0, maximum: int = 1000) -> int:
+    raw = _raw(request, name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{name}' must be an integer.") from exc
+    if not minimum <= value <= maximum:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{name}' must be between {minimum} and {maximum}.")
+    return value
+
+
+def threshold_option(request) -> float | None:
+    raw = _raw(request, "det_prob_threshold")
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "'det_prob_threshold' must be a number.") from exc
+    if not 0.0 <= value <= 1.0:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "'det_prob_threshold' must be between 0 and 1.")
+    return value

@@ -1,0 +1,146 @@
+"""Images (one job each), the faces found in them, and webhook attempts."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from pgvector.django import VectorField
+
+from facecore.types import Box
+from facecore.types import Face as EngineFace
+from infra.storage import crop_key
+from tenants.models import Application
+
+
+class ImageStatus(models.TextChoices):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImagePurpose(models.TextChoices):
+    JOB = "job"
+    """Uploaded through POST /api/v1/images."""
+    EXAMPLE = "example"
+    """A subject's example photo (recognition)."""
+    PROBE = "probe"
+    """A photo sent to recognize/verify/detect; deleted once answered."""
+
+
+class Image(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="images")
+    request_id = models.CharField(max_length=200, null=True, blank=True)
+    purpose = models.CharField(max_length=16, choices=ImagePurpose.choices, default=ImagePurpose.JOB)
+    status = models.CharField(
+        max_length=16, choices=ImageStatus.choices, default=ImageStatus.QUEUED, db_index=True
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    object_key = models.CharField(max_length=300, blank=True)
+    format = models.CharField(max_length=16, blank=True)
+    content_type = models.CharField(max_length=64, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    width = models.IntegerField(null=True, blank=True)
+    height = models.IntegerField(null=True, blank=True)
+    callback_url = models.URLField(max_length=2000, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    """Job options: det_prob_threshold, limit, recognize, prediction_count."""
+    timings = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    """Results other apps attach when the faces are stored (``recognition``)."""
+    deliveries = models.PositiveIntegerField(default=0)
+    """How many times a worker started this image's job (redeliveries after a crash count)."""
+    original_deleted = models.BooleanField(default=False)
+    annotated_key = models.CharField(max_length=300, blank=True)
+    """A stored annotated preview, kept when the original is deleted after processing."""
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "request_id"], name="image_unique_request_id"),
+        ]
+        indexes = [models.Index(fields=["application", "status"], name="api_image_applica_192947_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImageStatus.DONE, ImageStatus.FAILED)
+
+    def stored_object_keys(self) -> list[str]:
+        """Every object this image may have in the store: original, preview, its faces' crops."""
+        keys = [key for key in (self.object_key, self.annotated_key) if key]
+        return keys + [crop_key(face_id) for face_id in self.faces.values_list("id", flat=True)]
+
+
+class Face(models.Model):
+    """One detected face with its embedding.
+
+    ``subject`` and ``cluster`` belong to recognition (who this face is); they are columns of
+    this table, referenced by name, so that pgvector's partial indexes can filter on them.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="faces")
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="faces")
+    x_min = models.IntegerField()
+    y_min = models.IntegerField()
+    x_max = models.IntegerField()
+    y_max = models.IntegerField()
+    probability = models.FloatField()
+    landmarks = models.JSONField(default=dict)
+    embedding = VectorField(null=True, blank=True)
+    """No fixed dimension, so models of different sizes share the column (index per model)."""
+    model = models.CharField(max_length=64, blank=True)
+    subject = models.ForeignKey(
+        "recognition.Subject", null=True, blank=True, on_delete=models.SET_NULL, related_name="faces"
+    )
+    cluster = models.ForeignKey(
+        "recognition.Cluster", null=True, blank=True, on_delete=models.SET_NULL, related_name="faces"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Largest faces first, as the engine returns them.
+        ordering = [
+            ((models.F("x_max") - models.F("x_min")) * (models.F("y_max") - models.F("y_min"))).desc()
+        ]
+        indexes = [models.Index(fields=["application", "model"], name="api_face_applica_fb1929_idx")]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+    def box(self) -> dict[str, int]:
+        return {"x_min": self.x_min, "y_min": self.y_min, "x_max": self.x_max, "y_max": self.y_max}
+
+    def as_engine_face(self) -> EngineFace:
+        """The engine's view of this stored face (for drawing and cropping)."""
+        return EngineFace(
+            box=Box(self.x_min, self.y_min, self.x_max, self.y_max),
+            probability=self.probability,
+            landmarks={name: (float(p[0]), float(p[1])) for name, p in (self.landmarks or {}).items()},
+            model=self.model or None,
+        )
+
+
+class WebhookAttempt(models.Model):
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="webhook_attempts")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField(auto_now_add=True)
+    status_code = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["image", "number"]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

@@ -1,0 +1,201 @@
+"""One image job: original from the object store -> engine -> faces in Postgres -> webhook.
+
+Safe to run twice for the same image (acks_late redelivery, retries): a finished image is left
+alone, and faces are replaced, not appended, inside the transaction that marks the image done.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from facecore.draw import annotate
+from facecore.engine import get_engine
+from facecore.errors import ImageError, ModelUnavailableError
+from facecore.types import ImageResult
+from images.models import Face as FaceRow
+from images.models import Image, ImageStatus
+from images.signals import faces_stored
+from infra import dispatch
+from infra.errors import ErrorCode
+from infra.storage import ObjectNotFound, get_store
+from infra.storage import annotated_key as annotated_key_for
+
+log = logging.getLogger(__name__)
+
+
+class JobFailed(Exception):
+    """A permanent fault: the image ends ``failed`` with this code, without retries."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = str(code)
+        self.message = message
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+def enqueue_webhook(image: Image) -> None:
+    if not image.callback_url:
+        return
+    image_id = str(image.id)
+    transaction.on_commit(
+        lambda: dispatch.send(dispatch.DELIVER_WEBHOOK, [image_id, 1], settings.FACECORE_WEBHOOKS_QUEUE)
+    )
+
+
+def mark_failed(image_id: str | uuid.UUID, code: str, message: str) -> None:
+    """End the job as ``failed`` (once), drop the original if originals are not kept, notify."""
+    with transaction.atomic():
+        image = Image.objects.select_for_update().filter(pk=image_id).first()
+        if image is None or image.is_finished:
+            return
+        image.status = ImageStatus.FAILED
+        image.error_code = code
+        image.error_message = message[:2000]
+        image.finished_at = timezone.now()
+        image.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+        enqueue_webhook(image)
+    if not settings.FACECORE_KEEP_ORIGINALS:
+        _delete_original(image)
+
+
+def _delete_original(image: Image) -> None:
+    get_store().delete(image.object_key)
+    if not image.original_deleted:
+        Image.objects.filter(pk=image.pk).update(original_deleted=True)
+
+
+def _face_rows(image: Image, result: ImageResult) -> list[FaceRow]:
+    return [
+        FaceRow(
+            application_id=image.application_id,
+            image=image,
+            x_min=face.box.x_min,
+            y_min=face.box.y_min,
+            x_max=face.box.x_max,
+            y_max=face.box.y_max,
+            probability=float(face.probability),
+            landmarks=face.to_dict()["landmarks"],
+            embedding=face.embedding,
+            model=face.model or "",
+        )
+        for face in result.faces
+    ]
+
+
+CRASH_REDELIVERIES = 2
+"""Extra starts allowed beyond Celery's own retries before a job counts as killing its worker."""
+
+
+def max_deliveries() -> int:
+    """Starts a job may take: its first try, every transient-fault retry, and a few redeliveries
+    after a worker died mid-job (acks_late). Past that the image would crash workers forever."""
+    return 1 + settings.FACECORE_JOB_MAX_RETRIES + CRASH_REDELIVERIES
+
+
+def _start(image_id: str) -> Image | None:
+    """Mark the image ``processing``; None when there is nothing (more) to do."""
+    with transaction.atomic():
+        image = Image.objects.select_for_update().filter(pk=image_id).first()
+        if image is None:
+            log.info("image %s was deleted before processing", image_id)
+            return None
+        if image.is_finished:
+            # Redelivered after finishing; only finish a privacy delete that may have failed.
+            if image.original_deleted and image.object_key:
+                get_store().delete(image.object_key)
+            return None
+        image.status = ImageStatus.PROCESSING
+        image.deliveries += 1
+        if image.started_at is None:
+            image.started_at = timezone.now()
+        image.save(update_fields=["status", "started_at", "deliveries"])
+        return image
+
+
+def process(image_id: str) -> None:
+    """Run the job. Transient faults (store, database) propagate so the task retries them."""
+    image = _start(image_id)
+    if image is None:
+        return
+    if image.deliveries > max_deliveries():
+        raise JobFailed(
+            ErrorCode.WORKER_LOST,
+            f"The job was started {image.deliveries - 1} times without finishing: the worker "
+            "processing it stopped (crash or out of memory). Giving up on this image.",
+        )
+    store = get_store()
+    total = time.perf_counter()
+    timings = {"queued": round((image.started_at - image.created_at).total_seconds() * 1000, 2)}
+
+    start = time.perf_counter()
+    try:
+        data = store.get(image.object_key)
+    except ObjectNotFound as exc:
+        raise JobFailed(ErrorCode.ORIGINAL_MISSING, "The stored original is missing.") from exc
+    timings["fetch"] = _ms(start)
+
+    engine = get_engine()
+    options = image.options or {}
+    try:
+        start = time.perf_counter()
+        decoded = engine.decode(data)
+        timings["decode"] = _ms(start)
+        result = engine.analyze(
+            [decoded],
+            det_prob_threshold=options.get("det_prob_threshold"),
+            limit=options.get("limit") or 0,
+        )[0]
+    except ImageError as exc:
+        raise JobFailed(exc.code, exc.message) from exc
+    except ModelUnavailableError as exc:
+        raise JobFailed(ModelUnavailableError.code, str(exc)) from exc
+    # The engine's own "decode" is 0 here (we passed it a decoded image); keep ours.
+    timings.update({k: round(float(v), 2) for k, v in result.timings_ms.items() if k != "decode"})
+
+    keep = settings.FACECORE_KEEP_ORIGINALS
+    preview_key = ""
+    if not keep:
+        # The original goes away; keep a small annotated preview for GET .../annotated.
+        start = time.perf_counter()
+        preview_key = annotated_key_for(image.id)
+        store.put(preview_key, annotate(decoded, result.faces), "image/jpeg")
+        timings["preview"] = _ms(start)
+
+    start = time.perf_counter()
+    with transaction.atomic():
+        locked = Image.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is None or locked.is_finished:
+            gone = locked is None
+        else:
+            gone = False
+            FaceRow.objects.filter(image=locked).delete()
+            faces = FaceRow.objects.bulk_create(_face_rows(locked, result))
+            faces_stored.send(sender=Image, image=locked, faces=faces)
+            locked.status = ImageStatus.DONE
+            locked.error_code = ""
+            locked.error_message = ""
+            locked.width, locked.height = result.width, result.height
+            locked.finished_at = timezone.now()
+            locked.annotated_key = preview_key
+            locked.original_deleted = not keep
+            timings["save"] = _ms(start)
+            timings["total"] = _ms(total)
+            locked.timings = timings
+            locked.save()
+            enqueue_webhook(locked)
+    if gone:
+        # Deleted while we worked: do not leave a preview behind.
+        if preview_key:
+            store.delete(preview_key)
+        return
+    if not keep:
+        store.delete(image.object_key)

@@ -1,0 +1,9 @@
+"""What the image pipeline announces. Other apps subscribe in their ``AppConfig.ready``."""
+
+from django.dispatch import Signal
+
+faces_stored = Signal()
+"""``sender=Image``, ``image``, ``faces`` (the new Face rows, largest first): a job's faces were
+just saved, inside the transaction that marks the image done, so a receiver's writes commit (or
+roll back) with the image's own. Receivers may set ``image.result[<their key>]``; the pipeline
+saves ``image`` after them."""

@@ -1,0 +1,86 @@
+"""Embedded defaults used when no external services are configured.
+
+PostgreSQL + pgvector come from the ``pgserver`` wheel (a private server on a Unix socket in a
+folder under the data dir). It is started when a process first connects (the
+``infra.embedded_postgres`` database backend), not when the settings are imported, so
+``collectstatic``, ``check`` and engine-only runs never start it. The Celery broker is kombu's
+``filesystem://`` transport.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+_servers: dict[Path, dict] = {}
+_lock = threading.Lock()
+
+
+def _pgserver():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
+
+    return pgserver
+
+
+def embedded_connection(pgdata: Path) -> dict:
+    """Start (or attach to) the server in ``pgdata``, once per process; its connection settings.
+
+    Returns NAME/USER/PASSWORD/HOST/PORT as Django's postgresql backend reads them.
+    """
+    pgdata = Path(pgdata)
+    with _lock:
+        if pgdata not in _servers:
+            pgserver = _pgserver()
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            forget_dead_handles(pgdata)
+            uri = urlparse(pgserver.get_server(pgdata).get_uri())
+            socket_dir = parse_qs(uri.query).get("host", [""])[0]
+            _servers[pgdata] = {
+                "NAME": uri.path.lstrip("/") or "postgres",
+                "USER": uri.username or "postgres",
+                "PASSWORD": uri.password or "",
+                "HOST": socket_dir or uri.hostname or "",
+                "PORT": str(uri.port or ""),
+            }
+        return dict(_servers[pgdata])
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without exiting cleanly from pgserver's list of users.
+
+    pgserver stops its server when the last process using it exits, but it never forgets a
+    process that was killed, so one crash would leave the server running for good. The list is
+    read and rewritten under pgserver's own inter-process lock, so processes starting at the same
+    moment never see it half-written.
+    """
+    import psutil
+
+    pgserver = _pgserver()
+    from pgserver.utils import DiskList
+
+    with pgserver.PostgresServer._lock:
+        handles = DiskList(Path(pgdata) / ".handle_pids.json")
+        pids = handles.get()
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.put(alive)
+
+
+def filesystem_broker_options(broker_dir: Path) -> dict:
+    """Transport options for kombu's filesystem broker: one shared folder for in and out
+    (created here: kombu needs them to exist before the first message)."""
+    queue_dir = broker_dir / "queue"
+    control_dir = broker_dir / "control"
+    for folder in (queue_dir, control_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue_dir),
+        "data_folder_out": str(queue_dir),
+        "control_folder": str(control_dir),
+        "store_processed": False,
+        "polling_interval": 0.2,  # seconds between folder scans (kombu's default of 1 s adds latency)
+    }

@@ -1,0 +1,1 @@
+"""Tenants: applications (each with its webhook secret) and their API keys."""

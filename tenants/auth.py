@@ -1,0 +1,46 @@
+"""``X-API-Key`` authentication: the key resolves to an application; requests act as it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+
+from tenants.keys import hash_key
+from tenants.models import ApiKey, Application
+
+HEADER = "X-API-Key"
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+"""``last_used_at`` is written at most this often per key, not on every request."""
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Sets ``request.user`` to None and ``request.auth`` to the key's Application."""
+
+    def authenticate(self, request) -> tuple[None, Application] | None:
+        raw_key = request.headers.get(HEADER)
+        if not raw_key:
+            return None
+        key = (
+            ApiKey.objects.select_related("application")
+            .filter(key_hash=hash_key(raw_key.strip()), revoked=False)
+            .first()
+        )
+        if key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return None, key.application
+
+    def authenticate_header(self, request) -> str:
+        # Makes DRF answer 401 (not 403) when the key is missing or wrong.
+        return HEADER
+
+
+class HasApplication(permissions.BasePermission):
+    message = f"Send a valid API key in the {HEADER} header."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, Application)
