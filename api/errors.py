@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DataError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -38,9 +42,22 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 
 def as_service_error(exc: Exception) -> ServiceError | None:
-    """The table's view of ``exc``: ServiceErrors as they are, DRF's exceptions by type."""
+    """The table's view of ``exc``: ServiceErrors as they are, DRF's and Django's by type."""
     if isinstance(exc, ServiceError):
         return exc
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ServiceError(
+            ErrorCode.REQUEST_TOO_LARGE,
+            f"The request body (without files) is larger than {limit} bytes (FACECORE_MAX_REQUEST_BYTES).",
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return ServiceError(ErrorCode.INVALID_REQUEST, "The request has too many fields.")
+    if isinstance(exc, DataError):
+        # A value the database cannot store (e.g. a NUL byte in a text field): the input's fault.
+        return ServiceError(
+            ErrorCode.INVALID_REQUEST, "A value in the request cannot be stored (e.g. a NUL byte)."
+        )
     for types, code in DRF_CODES:
         if isinstance(exc, types):
             if code == ErrorCode.NOT_FOUND:
@@ -72,8 +89,19 @@ def json_error(code: ErrorCode, message: str) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=http_status(code))
 
 
+@csrf_exempt
 def json_not_found(request, exception=None) -> JsonResponse:
+    """Unknown paths under /api/, whatever the method (POST included: no CSRF page)."""
     return json_error(ErrorCode.NOT_FOUND, "Not found.")
+
+
+def csrf_failure(request, reason: str = "") -> JsonResponse:
+    """CSRF refusals: JSON under /api/, Django's page elsewhere (the admin)."""
+    if request.path.startswith("/api/"):
+        return json_error(ErrorCode.FORBIDDEN, f"CSRF check failed: {reason}")
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
 
 
 def json_server_error(request) -> JsonResponse:

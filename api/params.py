@@ -14,6 +14,8 @@ def int_option(request, name: str, default: int, minimum: int = 0, maximum: int 
     if raw in (None, ""):
         return default
     try:
+        if isinstance(raw, (bool, float)):
+            raise TypeError(raw)  # JSON true/1.5 are not integers
         value = int(raw)
     except (TypeError, ValueError) as exc:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{name}' must be an integer.") from exc
@@ -27,6 +29,8 @@ def threshold_option(request) -> float | None:
     if raw in (None, ""):
         return None
     try:
+        if isinstance(raw, bool):
+            raise TypeError(raw)  # JSON true is not 1.0
         value = float(raw)
     except (TypeError, ValueError) as exc:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "'det_prob_threshold' must be a number.") from exc

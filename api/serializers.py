@@ -14,6 +14,28 @@ class ErrorSerializer(serializers.Serializer):
     details = serializers.JSONField(required=False)
 
 
+MAX_FACES_LIMIT = 1000
+"""The largest ``limit`` accepted (keep the N largest faces)."""
+
+
+class StrictFloatField(serializers.FloatField):
+    """A number; ``true``/``false`` are refused (Python would take them as 1.0 and 0.0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer; ``true``/``false`` are refused (Python would take them as 1 and 0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UploadOptionsSerializer(serializers.Serializer):
     """Options of POST /api/v1/images (the image itself is read by api.intake)."""
 
@@ -29,14 +51,18 @@ class UploadOptionsSerializer(serializers.Serializer):
     callback_url = serializers.URLField(
         required=False, allow_null=True, max_length=2000, help_text="Webhook receiver for the result."
     )
-    det_prob_threshold = serializers.FloatField(required=False, allow_null=True, min_value=0.0, max_value=1.0)
-    limit = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, help_text="Keep only the N largest faces; 0 = all."
+    det_prob_threshold = StrictFloatField(required=False, allow_null=True, min_value=0.0, max_value=1.0)
+    limit = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_FACES_LIMIT,
+        help_text="Keep only the N largest faces; 0 = all.",
     )
     recognize = serializers.BooleanField(
         required=False, default=False, help_text="Also recognize subjects (status `recognition`)."
     )
-    prediction_count = serializers.IntegerField(required=False, min_value=1, max_value=100, default=1)
+    prediction_count = StrictIntegerField(required=False, min_value=1, max_value=100, default=1)
 
     def validate_request_id(self, value: str | None) -> str | None:
         if value is not None and not value.strip():

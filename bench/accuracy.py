@@ -64,6 +64,8 @@ from facecore.types import Face
 MODELS = ("facenet", "facenet512", "dlib")
 FUSIONS = {"facenet512+dlib": ("facenet512", "dlib"), "all three": ("facenet", "facenet512", "dlib")}
 CACHE_DIR = REPO / "bench" / "out"
+RULE_SECTION = "# --- decision rule"
+"""Marker in facecore/quality.py: measurement code above it is part of the cache key, the rule is not."""
 RECIPE_VERSION = "accuracy-v1"
 """Bump when the photos, labels or degradations change (invalidates the cache)."""
 
@@ -81,9 +83,18 @@ GROUP_PERSONS: dict[str, list[str | None]] = {
 SKIP = {f"{DEEPFACE}/img11_reflection.jpg"}
 """img11 plus its mirror image: a near-duplicate of img11."""
 SAME_FRAME = (
-    {f"{EXAMPLES}/obama-240p.jpg", f"{EXAMPLES}/obama-480p.jpg", f"{EXAMPLES}/obama-720p.jpg", f"{EXAMPLES}/obama-1080p.jpg"},
+    {
+        f"{EXAMPLES}/obama-240p.jpg",
+        f"{EXAMPLES}/obama-480p.jpg",
+        f"{EXAMPLES}/obama-720p.jpg",
+        f"{EXAMPLES}/obama-1080p.jpg",
+    },
     {f"{EXAMPLES}/obama2.jpg", f"{EXAMPLES}/test-32bit.png"},
-    {f"{EXAMPLES}/obama.jpg", f"{EXAMPLES}/test-obama_partial_face.jpg", f"{EXAMPLES}/test-obama_partial_face2.jpg"},
+    {
+        f"{EXAMPLES}/obama.jpg",
+        f"{EXAMPLES}/test-obama_partial_face.jpg",
+        f"{EXAMPLES}/test-obama_partial_face2.jpg",
+    },
 )
 """Crops or rescales of one photo: their same-person pairs are not independent evidence."""
 
@@ -91,7 +102,12 @@ SIZES = (30, 40, 50, 60, 80, 100, 120)
 CAMERA_SIZES = (40, 60, 80, 100)
 BLURS = (0.015, 0.03, 0.05)
 JPEG_QUALITIES = (10, 5)
-LIGHT = {"dark0.3": (0.3, 0.0, 2.0), "dark0.12": (0.12, 0.0, 2.0), "bright1.7": (1.7, 30.0, 0.0), "bright2.5": (2.5, 60.0, 0.0)}
+LIGHT = {
+    "dark0.3": (0.3, 0.0, 2.0),
+    "dark0.12": (0.12, 0.0, 2.0),
+    "bright1.7": (1.7, 30.0, 0.0),
+    "bright2.5": (2.5, 60.0, 0.0),
+}
 """name: (gain, offset, noise std) applied to the RGB values."""
 CANVAS_SIDE = 800
 MATCH_IOU = 0.3
@@ -189,7 +205,9 @@ def degradations(pixels: np.ndarray, face_height: float) -> Iterator[Degraded]:
         factor = target / face_height
         if factor >= 0.95:
             return None
-        small = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))), Image.LANCZOS)
+        small = image.resize(
+            (max(1, round(image.width * factor)), max(1, round(image.height * factor))), Image.LANCZOS
+        )
         quality = 92
         if camera:
             small = small.filter(ImageFilter.GaussianBlur(0.8))
@@ -198,7 +216,12 @@ def degradations(pixels: np.ndarray, face_height: float) -> Iterator[Degraded]:
             quality = 70
         fx, fy = small.width / image.width, small.height / image.height
         canvas, (ox, oy) = _on_canvas(small)
-        return _jpeg(canvas, quality), lambda b: (b[0] * fx + ox, b[1] * fy + oy, b[2] * fx + ox, b[3] * fy + oy)
+        return _jpeg(canvas, quality), lambda b: (
+            b[0] * fx + ox,
+            b[1] * fy + oy,
+            b[2] * fx + ox,
+            b[3] * fy + oy,
+        )
 
     same = lambda b: b  # noqa: E731
     for target in SIZES:
@@ -298,11 +321,18 @@ def collect(photos: list[Photo], models: tuple[str, ...]) -> tuple[list[Sample],
         for name, data, mapper in degradations(decoded.pixels, box[3] - box[1]):
             copy = engine.decode(data)
             expected = mapper(box)
-            found = [(f, _iou((f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max), expected)) for f in engine.detect([copy])[0].faces]
+            found = [
+                (f, _iou((f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max), expected))
+                for f in engine.detect([copy])[0].faces
+            ]
             best = max(found, key=lambda fi: fi[1], default=(None, 0.0))
             face = best[0] if best[1] > MATCH_IOU else None
             add(Sample(f"{photo.key}@{name}", dataset, photo.key, name, person, face is not None), face, copy)
-        print(f"  [{n + 1}/{len(photos)}] {photo.key}: {len(samples)} samples, {time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
+        print(
+            f"  [{n + 1}/{len(photos)}] {photo.key}: {len(samples)} samples, {time.perf_counter() - start:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
     flush()
     matrices = {m: np.concatenate(v).astype(np.float32) for m, v in vectors.items()}
     info = {
@@ -320,11 +350,14 @@ def cache_key(photos: list[Photo], models: tuple[str, ...]) -> str:
         h.update(f"{p.key}:{p.path.stat().st_size}:{p.persons}".encode())
     h.update(",".join(models).encode())
     for module in ("facecore/quality.py", "facecore/detect.py", "facecore/decode.py"):
-        h.update((REPO / module).read_bytes())
+        text = (REPO / module).read_text()
+        h.update(text.split(RULE_SECTION)[0].encode())  # the rule's constants do not change the samples
     return h.hexdigest()[:16]
 
 
-def load_or_collect(photos: list[Photo], models: tuple[str, ...], refresh: bool) -> tuple[list[Sample], dict, dict]:
+def load_or_collect(
+    photos: list[Photo], models: tuple[str, ...], refresh: bool
+) -> tuple[list[Sample], dict, dict]:
     key = cache_key(photos, models)
     json_path, npz_path = CACHE_DIR / f"accuracy-{key}.json", CACHE_DIR / f"accuracy-{key}.npz"
     if not refresh and json_path.exists() and npz_path.exists():
@@ -358,11 +391,15 @@ class Pairs:
     eff: np.ndarray
     """min(effective face height, px) of both faces."""
     variant: np.ndarray
+    datasets: np.ndarray
+    """``deepface-pairs``, ``face-recognition-examples`` or ``cross`` (one face from each)."""
     d: dict[str, np.ndarray]
     """Relative distance d / t per model and fusion."""
 
 
-def build_pairs(samples: list[Sample], matrices: dict[str, np.ndarray], thresholds: dict[str, float]) -> Pairs:
+def build_pairs(
+    samples: list[Sample], matrices: dict[str, np.ndarray], thresholds: dict[str, float]
+) -> Pairs:
     found = [i for i, s in enumerate(samples) if s.detected]
     clean = [i for i in found if samples[i].variant == "clean"]
     degraded = [i for i in found if samples[i].variant != "clean"]
@@ -387,17 +424,32 @@ def build_pairs(samples: list[Sample], matrices: dict[str, np.ndarray], threshol
     row = np.array([s.row for s in samples])
     d = {}
     for m, e in matrices.items():
-        d[m] = np.concatenate([
-            np.linalg.norm(e[row[a[k : k + 20_000]]] - e[row[b[k : k + 20_000]]], axis=1)
-            for k in range(0, len(a), 20_000)
-        ]) / thresholds[m]
+        d[m] = (
+            np.concatenate(
+                [
+                    np.linalg.norm(e[row[a[k : k + 20_000]]] - e[row[b[k : k + 20_000]]], axis=1)
+                    for k in range(0, len(a), 20_000)
+                ]
+            )
+            / thresholds[m]
+        )
     for name, parts in FUSIONS.items():
         if all(p in d for p in parts):
             d[name] = np.mean([d[p] for p in parts], axis=0)
     return Pairs(
-        a=a, b=b, same=pid_arr[a] == pid_arr[b], pa=pid_arr[a], pb=pid_arr[b], n_known=len(names),
-        q=np.minimum(score[a], score[b]), eff=np.minimum(eff[a], eff[b]),
-        variant=np.array([samples[i].variant for i in a]), d=d,
+        a=a,
+        b=b,
+        same=pid_arr[a] == pid_arr[b],
+        pa=pid_arr[a],
+        pb=pid_arr[b],
+        n_known=len(names),
+        q=np.minimum(score[a], score[b]),
+        eff=np.minimum(eff[a], eff[b]),
+        variant=np.array([samples[i].variant for i in a]),
+        datasets=np.array(
+            [samples[i].dataset if samples[i].dataset == samples[j].dataset else "cross" for i, j in rows]
+        ),
+        d=d,
     )
 
 
@@ -425,7 +477,9 @@ def fit_rule(d: np.ndarray, same: np.ndarray, q: np.ndarray, delta: float) -> Ma
     good, fair = ok & (q >= GOOD_QUALITY), ok & (q < GOOD_QUALITY)
     reject_good = _reject_edge(d[good & same], accept_good)
     reject_fair = _reject_edge(d[fair & same], accept_fair) if (fair & same).any() else reject_good
-    return MatchRule(QUALITY_FLOOR, GOOD_QUALITY, round(accept_good, 3), round(accept_fair, 3), reject_good, reject_fair)
+    return MatchRule(
+        QUALITY_FLOOR, GOOD_QUALITY, round(accept_good, 3), round(accept_fair, 3), reject_good, reject_fair
+    )
 
 
 def apply_rule(rule: MatchRule, d: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -481,8 +535,15 @@ class Counts:
 def counts(decisions: np.ndarray, same: np.ndarray, mask: np.ndarray | None = None) -> Counts:
     sel = decisions >= 0 if mask is None else (decisions >= 0) & mask
     g, i = decisions[sel & same], decisions[sel & ~same]
-    return Counts(len(i), int((i == ACCEPT).sum()), len(g), int((g == ACCEPT).sum()), int((g == REJECT).sum()),
-                  int((g == BAND).sum()), int((g == LOW).sum()))
+    return Counts(
+        len(i),
+        int((i == ACCEPT).sum()),
+        len(g),
+        int((g == ACCEPT).sum()),
+        int((g == REJECT).sum()),
+        int((g == BAND).sum()),
+        int((g == LOW).sum()),
+    )
 
 
 def pct(x: float) -> str:
@@ -519,32 +580,64 @@ def row_of(c: Counts) -> list[str]:
     ]
 
 
-DECISION_HEADER = ["false accepts", "false rejects among decided", "genuine matched", "genuine uncertain (band)", "genuine uncertain (low quality)"]
+DECISION_HEADER = [
+    "false accepts",
+    "false rejects among decided",
+    "genuine matched",
+    "genuine uncertain (band)",
+    "genuine uncertain (low quality)",
+]
 
 
-def report(samples: list[Sample], p: Pairs, info: dict, models: tuple[str, ...], default: str | None) -> tuple[str, dict]:
+def report(
+    samples: list[Sample], p: Pairs, info: dict, models: tuple[str, ...], default: str | None
+) -> tuple[str, dict]:
     out: list[str] = []
     summary: dict = {"models": {}}
     w = out.append
     w("# Verification accuracy with face quality (bench/accuracy.py)\n")
-    w(f"Measured {utc_now()} on {machine_summary()}; load {load_average()}. Engine defaults (FastMTCNN, "
-      "det_prob_threshold 0.8, min_face_size 20). Quality: "
-      f"{info['quality_ms_mean']:.2f} ms/face mean, {info['quality_ms_p95']:.2f} ms p95.\n")
+    w(
+        f"Measured {utc_now()} on {machine_summary()}; load {load_average()}. Engine defaults (FastMTCNN, "
+        "det_prob_threshold 0.8, min_face_size 20). Quality: "
+        f"{info['quality_ms_mean']:.2f} ms/face mean, {info['quality_ms_p95']:.2f} ms p95.\n"
+    )
 
     found = [s for s in samples if s.detected]
     clean = [s for s in found if s.variant == "clean"]
     w("## Data\n")
-    w(markdown_table(
-        ["", "deepface-pairs", "face-recognition-examples"],
-        [
-            ["labelled persons", *(str(len({s.person for s in clean if s.person and s.dataset == ds})) for ds in (DEEPFACE, EXAMPLES))],
-            ["clean faces (labelled / unknown)", *(f"{sum(1 for s in clean if s.dataset == ds and s.person)} / {sum(1 for s in clean if s.dataset == ds and not s.person)}" for ds in (DEEPFACE, EXAMPLES))],
-            ["degraded copies (face found / lost)", *(f"{sum(1 for s in found if s.dataset == ds and s.variant != 'clean')} / {sum(1 for s in samples if s.dataset == ds and not s.detected)}" for ds in (DEEPFACE, EXAMPLES))],
-        ],
-    ))
+    w(
+        markdown_table(
+            ["", "deepface-pairs", "face-recognition-examples"],
+            [
+                [
+                    "labelled persons",
+                    *(
+                        str(len({s.person for s in clean if s.person and s.dataset == ds}))
+                        for ds in (DEEPFACE, EXAMPLES)
+                    ),
+                ],
+                [
+                    "clean faces (labelled / unknown)",
+                    *(
+                        f"{sum(1 for s in clean if s.dataset == ds and s.person)} / {sum(1 for s in clean if s.dataset == ds and not s.person)}"
+                        for ds in (DEEPFACE, EXAMPLES)
+                    ),
+                ],
+                [
+                    "degraded copies (face found / lost)",
+                    *(
+                        f"{sum(1 for s in found if s.dataset == ds and s.variant != 'clean')} / {sum(1 for s in samples if s.dataset == ds and not s.detected)}"
+                        for ds in (DEEPFACE, EXAMPLES)
+                    ),
+                ],
+            ],
+        )
+    )
     cl = p.variant == "clean"
-    w(f"\nPairs: {int((cl & p.same).sum())} genuine + {int((cl & ~p.same).sum())} impostor among clean faces; "
-      f"{int((~cl & p.same).sum())} genuine + {int((~cl & ~p.same).sum())} impostor degraded-versus-clean.\n")
+    w(
+        f"\nPairs: {int((cl & p.same).sum())} genuine + {int((cl & ~p.same).sum())} impostor among clean faces; "
+        f"{int((~cl & p.same).sum())} genuine + {int((~cl & ~p.same).sum())} impostor degraded-versus-clean.\n"
+    )
 
     w("## Before: one threshold per model (d <= t), all pairs\n")
     rows = []
@@ -556,12 +649,25 @@ def report(samples: list[Sample], p: Pairs, info: dict, models: tuple[str, ...],
             fr = int(((d > 1) & p.same & sel).sum())
             row += [f"{fa} / {int((~p.same & sel).sum())}", f"{fr} / {int((p.same & sel).sum())}"]
         rows.append(row)
-    w(markdown_table(["model", "clean: false accepts", "clean: false rejects", "degraded: false accepts", "degraded: false rejects"], rows))
+    w(
+        markdown_table(
+            [
+                "model",
+                "clean: false accepts",
+                "clean: false rejects",
+                "degraded: false accepts",
+                "degraded: false rejects",
+            ],
+            rows,
+        )
+    )
 
     w("\n## Quality-aware rule, held-apart persons (leave two persons out)\n")
-    w(f"Floor {QUALITY_FLOOR}, good tier q >= {GOOD_QUALITY}, fair tier {FAIR_STRICTER} stricter, "
-      f"training FR target {FR_TRAIN:.1%}. delta: smallest multiple of {DELTA_STEP} without held-apart "
-      "false accepts, plus one step. \"Decided\" = matched or rejected (not uncertain).\n")
+    w(
+        f"Floor {QUALITY_FLOOR}, good tier q >= {GOOD_QUALITY}, fair tier {FAIR_STRICTER} stricter, "
+        f"training FR target {FR_TRAIN:.1%}. delta: smallest multiple of {DELTA_STEP} without held-apart "
+        'false accepts, plus one step. "Decided" = matched or rejected (not uncertain).\n'
+    )
     sweeps, decisions_by, shipped = {}, {}, {}
     candidates = list(models) + [f for f, parts in FUSIONS.items() if all(x in models for x in parts)]
     rows = []
@@ -577,8 +683,23 @@ def report(samples: list[Sample], p: Pairs, info: dict, models: tuple[str, ...],
 
     w("\nFalse accepts on held-apart pairs by delta (the look-alike pairs set it):\n")
     deltas = sorted({dl for s in sweeps.values() for dl, _ in s})
-    w(markdown_table(["model", *(f"{dl:.2f}" for dl in deltas)],
-                     [[m, *(next((str(c.false_accepts) for dl, c in sweeps[m] if dl == x), "") for x in deltas)] for m in candidates]))
+    w(
+        markdown_table(
+            ["model", *(f"{dl:.2f}" for dl in deltas)],
+            [
+                [m, *(next((str(c.false_accepts) for dl, c in sweeps[m] if dl == x), "") for x in deltas)]
+                for m in candidates
+            ],
+        )
+    )
+
+    w("\n## Held-apart, by dataset of the pair\n")
+    rows = []
+    for m in candidates:
+        for ds in (DEEPFACE, EXAMPLES, "cross"):
+            c = counts(decisions_by[m], p.same, p.datasets == ds)
+            rows.append([m, ds, str(c.genuine), *row_of(c)])
+    w(markdown_table(["model", "pairs", "genuine pairs", *DECISION_HEADER], rows))
 
     w("\n## Held-apart, by face size (smaller effective box height of the pair, px)\n")
     for m in candidates:
@@ -590,7 +711,14 @@ def report(samples: list[Sample], p: Pairs, info: dict, models: tuple[str, ...],
         w(markdown_table(["face px", "genuine pairs", *DECISION_HEADER], rows))
 
     w("\n## Held-apart, by degradation of the probe face\n")
-    variants = sorted(set(p.variant), key=lambda v: (v != "clean", v.rstrip("0123456789."), float(v.lstrip("abcdefghijklmnopqrstuvwxyz") or 0)))
+    variants = sorted(
+        set(p.variant),
+        key=lambda v: (
+            v != "clean",
+            v.rstrip("0123456789."),
+            float(v.lstrip("abcdefghijklmnopqrstuvwxyz") or 0),
+        ),
+    )
     show = [m for m in candidates if m in (default, "facenet", "facenet512", "dlib")]
     for m in show:
         rows = []
@@ -600,34 +728,75 @@ def report(samples: list[Sample], p: Pairs, info: dict, models: tuple[str, ...],
             marked = sum(1 for s in det if s.quality["score"] < QUALITY_FLOOR)
             reasons = Counter(r for s in det for r in s.quality["reasons"])
             c = counts(decisions_by[m], p.same, p.variant == v)
-            rows.append([v, f"{len(det)} / {len(faces)}", f"{marked} ({pct(marked / max(1, len(det)))})",
-                         ", ".join(f"{k} {n}" for k, n in reasons.most_common(3)) or "-", *row_of(c)])
+            rows.append(
+                [
+                    v,
+                    f"{len(det)} / {len(faces)}",
+                    f"{marked} ({pct(marked / max(1, len(det)))})",
+                    ", ".join(f"{k} {n}" for k, n in reasons.most_common(3)) or "-",
+                    *row_of(c),
+                ]
+            )
         w(f"\n**{m}**\n")
-        w(markdown_table(["probe", "faces found", "below floor (uncertain)", "top reasons", *DECISION_HEADER], rows))
+        w(
+            markdown_table(
+                ["probe", "faces found", "below floor (uncertain)", "top reasons", *DECISION_HEADER], rows
+            )
+        )
 
     w("\n## Shipped rules (fitted on every labelled person), in d / t\n")
     rows = []
     for m in candidates:
         r = shipped[m]
         in_code = MATCH_RULES.get(m)
-        same_as_code = "yes" if in_code == r else ("not shipped" if in_code is None else f"no: code has {in_code}")
+        same_as_code = (
+            "yes" if in_code == r else ("not shipped" if in_code is None else f"no: code has {in_code}")
+        )
         c = counts(apply_rule(r, p.d[m], p.q), p.same)
-        rows.append([m, f"{r.accept_good:.3f} / {r.reject_good:.2f}", f"{r.accept_fair:.3f} / {r.reject_fair:.2f}",
-                     f"{c.false_accepts}", pct(c.fr_decided()), pct(c.accepted / c.genuine), same_as_code])
-    w(markdown_table(["model", "good: accept <= / reject >", "fair: accept <= / reject >", "false accepts (all pairs)",
-                      "FR among decided", "genuine matched", "equals facecore.quality.MATCH_RULES"], rows))
+        rows.append(
+            [
+                m,
+                f"{r.accept_good:.3f} / {r.reject_good:.2f}",
+                f"{r.accept_fair:.3f} / {r.reject_fair:.2f}",
+                f"{c.false_accepts}",
+                pct(c.fr_decided()),
+                pct(c.accepted / c.genuine),
+                same_as_code,
+            ]
+        )
+    w(
+        markdown_table(
+            [
+                "model",
+                "good: accept <= / reject >",
+                "fair: accept <= / reject >",
+                "false accepts (all pairs)",
+                "FR among decided",
+                "genuine matched",
+                "equals facecore.quality.MATCH_RULES",
+            ],
+            rows,
+        )
+    )
     return "\n".join(out), summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--refresh", action="store_true", help="recompute faces and embeddings (ignore the cache)")
+    parser.add_argument(
+        "--refresh", action="store_true", help="recompute faces and embeddings (ignore the cache)"
+    )
     parser.add_argument("--default", default="dlib", help="model whose per-degradation table is shown first")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON here")
     args = parser.parse_args(argv)
     root = shared_dir()
-    if not (root / "datasets" / DEEPFACE / "master.csv").is_file() or not (root / "datasets" / EXAMPLES / "labels.csv").is_file():
+    if (
+        not (root / "datasets" / DEEPFACE / "master.csv").is_file()
+        or not (root / "datasets" / EXAMPLES / "labels.csv").is_file()
+    ):
         sys.exit(f"needs {root}/datasets/{DEEPFACE} and {root}/datasets/{EXAMPLES}; set FACECORE_SHARED_DIR")
     models = tuple(m for m in MODELS if m in args.models)
     photos = labelled_photos(root)

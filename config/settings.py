@@ -9,13 +9,15 @@ local-folder object store (var/objects) and a filesystem Celery broker (var/brok
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from environs import Env
 from marshmallow.validate import Range
 
 from facecore.settings import EngineSettings
-from infra.embedded import filesystem_broker_options
+from infra.embedded import filesystem_broker_options, local_secret_key
 
 env = Env()
 positive = Range(min=1)
@@ -24,10 +26,24 @@ non_negative = Range(min=0)
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env.path("FACECORE_DATA_DIR", BASE_DIR / "var").resolve()
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me-in-production")
-DEBUG = env.bool("DJANGO_DEBUG", True)
+DEBUG = env.bool("DJANGO_DEBUG", False)
+PLACEHOLDER_SECRET_KEYS = {
+    "change-me",
+    "changeme",
+    "secret",
+    "dev-only-insecure-secret-key-change-me-in-production",
+}
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    # One machine, no key given: a random key made on first start and kept in the data folder.
+    SECRET_KEY = local_secret_key(DATA_DIR / "secret_key")
+elif SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is a published placeholder; set a long random value (or unset it on one machine)."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +55,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "config",
     "tenants",
     "images",
@@ -49,13 +67,27 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api.middleware.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Admin login: django-axes locks a username+address out after repeated failures.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("FACECORE_LOGIN_FAILURE_LIMIT", 5, validate=positive)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("FACECORE_LOGIN_LOCKOUT_MINUTES", 15, validate=Range(min=0)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+CACHES = {"default": env.dj_cache_url("FACECORE_CACHE_URL", "locmem://")}
+"""Throttle counters; share them between processes with redis://... (docker-compose does)."""
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -92,6 +124,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served by whitenoise under gunicorn and runserver alike (DEBUG off): runall and the Docker
+# build run collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Uploads larger than the image limit are refused by the API; keep them in memory up to that size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -104,7 +142,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.SafeJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.auth.ApplicationRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"application": env.str("FACECORE_THROTTLE_RATE", "1200/minute") or None},
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -116,6 +161,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,  # upload fields are binary (a file picker in /api/docs)
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from this server: /api/docs works offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Object store: S3/MinIO when S3_ENDPOINT is set, else a local folder --------------------------
@@ -142,6 +191,14 @@ FACECORE_WEBHOOKS_QUEUE = env.str("FACECORE_WEBHOOKS_QUEUE", "webhooks")
 FACECORE_WEBHOOK_MAX_ATTEMPTS = env.int("FACECORE_WEBHOOK_MAX_ATTEMPTS", 8, validate=positive)
 FACECORE_WEBHOOK_BACKOFF_SECONDS = env.float("FACECORE_WEBHOOK_BACKOFF_SECONDS", 60, validate=Range(min=0))
 FACECORE_WEBHOOK_TIMEOUT = env.float("FACECORE_WEBHOOK_TIMEOUT", 10, validate=Range(min=0.1))
+FACECORE_JOB_LEASE_SECONDS = env.float("FACECORE_JOB_LEASE_SECONDS", 40, validate=Range(min=1))
+"""A processing worker renews its lease every third of this; a dead worker's job is re-sent after it."""
+FACECORE_RECONCILE_INTERVAL = env.float("FACECORE_RECONCILE_INTERVAL", 10, validate=Range(min=0.1))
+FACECORE_REQUEUE_AFTER_SECONDS = env.float("FACECORE_REQUEUE_AFTER_SECONDS", 30, validate=Range(min=0))
+"""How long a queued image, an overdue retry or a due webhook may wait before it is re-sent."""
+FACECORE_MAX_COUNTDOWN_SECONDS = env.float("FACECORE_MAX_COUNTDOWN_SECONDS", 300, validate=Range(min=0))
+"""Retries due within this are sent as delayed Celery messages; later ones wait in the database."""
+FACECORE_HEARTBEAT_SECONDS = env.float("FACECORE_HEARTBEAT_SECONDS", 10, validate=Range(min=0.5))
 FACECORE_HOST = env.str("FACECORE_HOST", "127.0.0.1")
 FACECORE_PORT = env.int("FACECORE_PORT", 8000, validate=Range(min=1, max=65535))
 FACECORE_PUBLIC_URL = env.str("FACECORE_PUBLIC_URL", "").rstrip("/")
@@ -160,9 +217,13 @@ FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)
 # --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else kombu's filesystem transport ------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "")
 if CELERY_BROKER_URL:
-    # Long webhook back-offs are ETA tasks held by a worker; keep Redis from redelivering them early.
+    # Redis hands an unacknowledged message to another worker after this. It must outlast the
+    # longest delayed message (FACECORE_MAX_COUNTDOWN_SECONDS) plus a job; crash recovery does not
+    # wait for it (leases and the reconciler do that).
     CELERY_BROKER_TRANSPORT_OPTIONS = (
-        {"visibility_timeout": 6 * 3600} if CELERY_BROKER_URL.startswith("redis") else {}
+        {"visibility_timeout": env.int("FACECORE_REDIS_VISIBILITY_TIMEOUT", 900, validate=positive)}
+        if CELERY_BROKER_URL.startswith("redis")
+        else {}
     )
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -179,7 +240,16 @@ CELERY_TASK_DEFAULT_QUEUE = FACECORE_FACES_QUEUE
 CELERY_TASK_ROUTES = {
     "worker.tasks.process_image": {"queue": FACECORE_FACES_QUEUE},
     "worker.tasks.deliver_webhook": {"queue": FACECORE_WEBHOOKS_QUEUE},
+    "worker.tasks.reconcile": {"queue": FACECORE_WEBHOOKS_QUEUE},
 }
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {
+        "task": "worker.tasks.reconcile",
+        "schedule": FACECORE_RECONCILE_INTERVAL,
+        "options": {"queue": FACECORE_WEBHOOKS_QUEUE, "expires": FACECORE_RECONCILE_INTERVAL},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_IMPORTS = ["worker.tasks"]

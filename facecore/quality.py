@@ -48,8 +48,8 @@ NEUTRAL_NOSE_RATIO = 0.58
 """Nose height between eye line (0) and mouth line (1) of a frontal face (median of the shared photos)."""
 
 # (bad, good) levels of every sub-score ramp.
-SIZE_RAMP = (36.0, 80.0)
-"""Effective box height, px."""
+SIZE_RAMP = (40.0, 80.0)
+"""Effective box height, px (a 40 px box is about 13 px between the eyes)."""
 SHARPNESS_RAMP = (0.015, 0.12)
 """Laplacian variance (log-scale ramp)."""
 YAW_RAMP = (55.0, 25.0)

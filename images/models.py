@@ -16,6 +16,8 @@ from tenants.models import Application
 class ImageStatus(models.TextChoices):
     QUEUED = "queued"
     PROCESSING = "processing"
+    RETRYING = "retrying"
+    """A transient fault (object store, database) stopped the job; it runs again at next_attempt_at."""
     DONE = "done"
     FAILED = "failed"
 
@@ -53,6 +55,14 @@ class Image(models.Model):
     """Results other apps attach when the faces are stored (``recognition``)."""
     deliveries = models.PositiveIntegerField(default=0)
     """How many times a worker started this image's job (redeliveries after a crash count)."""
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    """When the last job message was sent (the reconciler re-sends lost ones)."""
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    """While processing: the worker renews this; past it, the job is taken to be lost."""
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    """While retrying: when the next attempt is due."""
+    last_error = models.JSONField(null=True, blank=True)
+    """While retrying: ``{"code", "message"}`` of the fault that stopped the last attempt."""
     original_deleted = models.BooleanField(default=False)
     annotated_key = models.CharField(max_length=300, blank=True)
     """A stored annotated preview, kept when the original is deleted after processing."""
@@ -65,7 +75,14 @@ class Image(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "request_id"], name="image_unique_request_id"),
         ]
-        indexes = [models.Index(fields=["application", "status"], name="api_image_applica_192947_idx")]
+        indexes = [
+            models.Index(fields=["application", "status"], name="api_image_applica_192947_idx"),
+            models.Index(
+                fields=["status", "enqueued_at"],
+                name="image_unfinished_idx",
+                condition=models.Q(status__in=["queued", "processing", "retrying"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
@@ -128,6 +145,48 @@ class Face(models.Model):
             landmarks={name: (float(p[0]), float(p[1])) for name, p in (self.landmarks or {}).items()},
             model=self.model or None,
         )
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Every attempt failed (FACECORE_WEBHOOK_MAX_ATTEMPTS)."""
+    REFUSED = "refused"
+    """The callback URL is refused by the private-address policy; never retried."""
+
+
+class WebhookDelivery(models.Model):
+    """The outbox row of one webhook: written in the transaction that finishes the image, so a
+    lost message or a dead worker never loses it (the reconciler sends what is due)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    """The event id, sent as ``X-Facecore-Event-Id``: the same on every attempt (receivers dedupe on it)."""
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="delivery")
+    event = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_pending_idx", condition=models.Q(status="pending")
+            )
+        ]
+
+
+class WorkerHeartbeat(models.Model):
+    """A live worker process group: written every few seconds by each worker (readyz reads it)."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    queues = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
 
 
 class WebhookAttempt(models.Model):

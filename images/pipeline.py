@@ -1,7 +1,8 @@
 """One image job: original from the object store -> engine -> faces in Postgres -> webhook.
 
-Safe to run twice for the same image (acks_late redelivery, retries): a finished image is left
-alone, and faces are replaced, not appended, inside the transaction that marks the image done.
+Safe to run twice for the same image (acks_late redelivery, retries, the reconciler's re-sends):
+a finished image is left alone, an image another worker holds a live lease on is skipped, and
+faces are replaced, not appended, inside the transaction that marks the image done.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -18,10 +21,11 @@ from facecore.draw import annotate
 from facecore.engine import get_engine
 from facecore.errors import ImageError, ModelUnavailableError
 from facecore.types import ImageResult
+from images import webhooks
+from images.leases import keeper, lease_until
 from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
 from images.signals import faces_stored
-from infra import dispatch
 from infra.errors import ErrorCode
 from infra.storage import ObjectNotFound, get_store
 from infra.storage import annotated_key as annotated_key_for
@@ -42,13 +46,7 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
 
 
-def enqueue_webhook(image: Image) -> None:
-    if not image.callback_url:
-        return
-    image_id = str(image.id)
-    transaction.on_commit(
-        lambda: dispatch.send(dispatch.DELIVER_WEBHOOK, [image_id, 1], settings.FACECORE_WEBHOOKS_QUEUE)
-    )
+UNFINISHED_FIELDS = ["status", "lease_expires_at", "next_attempt_at", "last_error"]
 
 
 def mark_failed(image_id: str | uuid.UUID, code: str, message: str) -> None:
@@ -58,13 +56,41 @@ def mark_failed(image_id: str | uuid.UUID, code: str, message: str) -> None:
         if image is None or image.is_finished:
             return
         image.status = ImageStatus.FAILED
-        image.error_code = code
+        image.error_code = str(code)
         image.error_message = message[:2000]
         image.finished_at = timezone.now()
-        image.save(update_fields=["status", "error_code", "error_message", "finished_at"])
-        enqueue_webhook(image)
+        image.lease_expires_at = image.next_attempt_at = image.last_error = None
+        image.save(update_fields=[*UNFINISHED_FIELDS, "error_code", "error_message", "finished_at"])
+        webhooks.schedule(image)
     if not settings.FACECORE_KEEP_ORIGINALS:
         _delete_original(image)
+
+
+def mark_retrying(
+    image_id: str | uuid.UUID, code: str, message: str, delay_for: Callable[[int], float]
+) -> float | None:
+    """A transient fault stopped this start: ``retrying`` for ``delay_for(retries so far)`` seconds.
+
+    Returns that delay; None when the image has used its starts (FACECORE_JOB_MAX_RETRIES
+    retries) and ended ``failed`` with ``code``, or is gone. Counting starts in the database (not
+    Celery's retry count) keeps the limit when a retry message is lost and the reconciler sends a
+    new one.
+    """
+    with transaction.atomic():
+        image = Image.objects.select_for_update().filter(pk=image_id).first()
+        if image is None or image.is_finished:
+            return None
+        retries = image.deliveries - 1
+        if retries < settings.FACECORE_JOB_MAX_RETRIES:
+            delay = delay_for(retries)
+            image.status = ImageStatus.RETRYING
+            image.lease_expires_at = None
+            image.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            image.last_error = {"code": str(code), "message": message[:2000]}
+            image.save(update_fields=UNFINISHED_FIELDS)
+            return delay
+    mark_failed(image_id, code, f"Processing failed after {retries} retries: {message}")
+    return None
 
 
 def _delete_original(image: Image) -> None:
@@ -102,7 +128,7 @@ def max_deliveries() -> int:
 
 
 def _start(image_id: str) -> Image | None:
-    """Mark the image ``processing``; None when there is nothing (more) to do."""
+    """Claim the image (``processing``, with a lease); None when there is nothing (more) to do."""
     with transaction.atomic():
         image = Image.objects.select_for_update().filter(pk=image_id).first()
         if image is None:
@@ -113,11 +139,21 @@ def _start(image_id: str) -> Image | None:
             if image.original_deleted and image.object_key:
                 get_store().delete(image.object_key)
             return None
+        now = timezone.now()
+        if image.status == ImageStatus.PROCESSING and image.lease_expires_at and image.lease_expires_at > now:
+            log.info(
+                "image %s is held by another worker until %s; skipping", image.id, image.lease_expires_at
+            )
+            return None
         image.status = ImageStatus.PROCESSING
         image.deliveries += 1
+        image.lease_expires_at = lease_until()
+        image.next_attempt_at = None
         if image.started_at is None:
-            image.started_at = timezone.now()
-        image.save(update_fields=["status", "started_at", "deliveries"])
+            image.started_at = now
+        image.save(
+            update_fields=["status", "started_at", "deliveries", "lease_expires_at", "next_attempt_at"]
+        )
         return image
 
 
@@ -126,6 +162,11 @@ def process(image_id: str) -> None:
     image = _start(image_id)
     if image is None:
         return
+    with keeper.held([image.id]):
+        _process(image)
+
+
+def _process(image: Image) -> None:
     if image.deliveries > max_deliveries():
         raise JobFailed(
             ErrorCode.WORKER_LOST,
@@ -187,11 +228,12 @@ def process(image_id: str) -> None:
             locked.finished_at = timezone.now()
             locked.annotated_key = preview_key
             locked.original_deleted = not keep
+            locked.lease_expires_at = locked.next_attempt_at = locked.last_error = None
             timings["save"] = _ms(start)
             timings["total"] = _ms(total)
             locked.timings = timings
             locked.save()
-            enqueue_webhook(locked)
+            webhooks.schedule(locked)
     if gone:
         # Deleted while we worked: do not leave a preview behind.
         if preview_key:

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from images.models import Face, Image, ImageStatus
+from images.models import Face, Image, ImageStatus, WebhookDelivery
 
 
 class RoundedFloatField(serializers.FloatField):
@@ -80,8 +80,35 @@ class WebhookAttemptSerializer(serializers.Serializer):
 
 
 class WebhookSerializer(serializers.Serializer):
+    """The image's webhook: its delivery (event id, state, next attempt) and every attempt."""
+
     callback_url = serializers.URLField()
+    event_id = serializers.SerializerMethodField(help_text="X-Facecore-Event-Id, the same on every attempt.")
+    status = serializers.SerializerMethodField(help_text="pending, delivered, failed or refused.")
+    next_attempt_at = serializers.SerializerMethodField()
     attempts = WebhookAttemptSerializer(source="webhook_attempts.all", many=True)
+
+    def get_event_id(self, image: Image) -> str | None:
+        delivery = _delivery(image)
+        return str(delivery.id) if delivery else None
+
+    def get_status(self, image: Image) -> str | None:
+        delivery = _delivery(image)
+        return delivery.status if delivery else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_next_attempt_at(self, image: Image) -> str | None:
+        delivery = _delivery(image)
+        if delivery is None or delivery.status != "pending":
+            return None
+        return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
+
+
+def _delivery(image: Image) -> WebhookDelivery | None:
+    try:
+        return image.delivery
+    except WebhookDelivery.DoesNotExist:
+        return None
 
 
 class AcceptedSerializer(serializers.Serializer):
@@ -122,6 +149,16 @@ class ImageSummarySerializer(serializers.Serializer):
 class ImageStatusSerializer(ImageSummarySerializer):
     """GET /api/v1/images/{image_id}, and the webhook body: summary, image facts, timings,
     faces (once done) and webhook attempts."""
+
+    attempts = serializers.IntegerField(
+        source="deliveries", help_text="How many times a worker started the job."
+    )
+    next_attempt_at = serializers.DateTimeField(
+        allow_null=True, help_text="While `retrying`: when the job runs again."
+    )
+    last_error = JobErrorSerializer(
+        allow_null=True, help_text="While `retrying`: why the last attempt stopped."
+    )
 
     format = BlankAsNullCharField()
     size_bytes = serializers.IntegerField()

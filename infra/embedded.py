@@ -84,3 +84,24 @@ def filesystem_broker_options(broker_dir: Path) -> dict:
         "store_processed": False,
         "polling_interval": 0.2,  # seconds between folder scans (kombu's default of 1 s adds latency)
     }
+
+
+def local_secret_key(path: Path) -> str:
+    """A random secret made on first use and kept in ``path`` (mode 0600), the same for every
+    process sharing the folder; concurrent first starts agree on one key."""
+    import os
+    import secrets
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)  # fails if another process made it first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -29,6 +29,10 @@ class UnsafeUrl(ValueError):
     code = "bad_url"
 
 
+class UrlRefused(UnsafeUrl):
+    """Refused by policy (scheme, credentials, private address): trying again cannot help."""
+
+
 @dataclass
 class Target:
     scheme: str
@@ -55,15 +59,15 @@ def check_url(url: str, allow_private: bool | None = None) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeUrl(f"Malformed URL: {exc}") from exc
+        raise UrlRefused(f"Malformed URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
-        raise UnsafeUrl("Only http and https URLs are allowed.")
+        raise UrlRefused("Only http and https URLs are allowed.")
     host = parts.hostname
     if not host:
-        raise UnsafeUrl("The URL has no host.")
+        raise UrlRefused("The URL has no host.")
     if parts.username or parts.password:
-        raise UnsafeUrl("URLs with credentials are not allowed.")
+        raise UrlRefused("URLs with credentials are not allowed.")
     port = port or (443 if scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -74,7 +78,7 @@ def check_url(url: str, allow_private: bool | None = None) -> Target:
         raise UnsafeUrl(f"Host {host!r} has no address.")
     refused = [a for a in addresses if not address_allowed(a, allow_private)]
     if refused:
-        raise UnsafeUrl(f"Host {host!r} resolves to a private or reserved address ({refused[0]}); refused.")
+        raise UrlRefused(f"Host {host!r} resolves to a private or reserved address ({refused[0]}); refused.")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

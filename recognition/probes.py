@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def submit(app: Application, checked: CheckedImage, purpose: str, options: dict) -> Image:
     """Store the original and enqueue the worker task; ServiceError 503 when store or queue is down."""
-    image, _ = submit_image(app, checked, purpose=purpose, options=options)
+    image, _ = submit_image(app, checked, purpose=purpose, options=options, needs_queue=True)
     return image
 
 

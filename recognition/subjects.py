@@ -15,18 +15,20 @@ MAX_NAME = 200
 
 
 def clean_name(value, field: str = "subject") -> str:
+    """A subject name: 1-200 characters after trimming, no '/', no control characters (NUL...)."""
     if not isinstance(value, str) or not value.strip():
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{field}' must be a non-empty string.")
     name = value.strip()
-    if len(name) > MAX_NAME or "/" in name:
+    if len(name) > MAX_NAME or "/" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise ServiceError(
-            ErrorCode.INVALID_SUBJECT, f"'{field}' must be at most {MAX_NAME} characters, without '/'."
+            ErrorCode.INVALID_SUBJECT,
+            f"'{field}' must be at most {MAX_NAME} characters, without '/' or control characters.",
         )
     return name
 
 
 def get_subject(app: Application, name: str) -> Subject:
-    subject = Subject.objects.filter(application=app, name=name).first()
+    subject = Subject.objects.filter(application=app, name=clean_name(name)).first()
     if subject is None:
         raise ServiceError(ErrorCode.SUBJECT_NOT_FOUND, f"No subject {name!r}.")
     return subject

@@ -21,8 +21,8 @@ def add_example(app: Application, name: str, checked: CheckedImage, det_prob_thr
     image = probes.run(app, checked, ImagePurpose.EXAMPLE, {"det_prob_threshold": det_prob_threshold})
     try:
         return subjects.enrol(app, name, image, checked.data)
-    except ServiceError:
-        probes.discard(image)
+    except BaseException:
+        probes.discard(image)  # refused or failed: leave no example image, face or crop behind
         raise
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
 from tenants.keys import hash_key
 from tenants.models import ApiKey, Application
@@ -44,3 +44,14 @@ class HasApplication(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, Application)
+
+
+class ApplicationRateThrottle(throttling.SimpleRateThrottle):
+    """FACECORE_THROTTLE_RATE requests per API key's application (by address before auth)."""
+
+    scope = "application"
+
+    def get_cache_key(self, request, view) -> str:
+        if isinstance(request.auth, Application):
+            return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

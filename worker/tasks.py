@@ -1,19 +1,28 @@
-"""Celery tasks. The engine (and its models) load once per worker process via get_engine()."""
+"""Celery tasks. Thin: the work is in images.pipeline, images.webhooks and images.reconcile.
+
+PostgreSQL is the record of every piece of work; a message only wakes a worker. A message lost,
+duplicated or delayed by the broker or a dying worker is repaired by ``reconcile`` (Celery
+beat, every FACECORE_RECONCILE_INTERVAL seconds). The engine (and its models) load once per
+worker process via get_engine().
+"""
 
 from __future__ import annotations
 
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import Retry
 from celery.signals import worker_process_init
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
+from kombu.exceptions import KombuError
 
-from images import pipeline, webhooks
-from images.models import Image
+from images import pipeline, reconcile, webhooks
 from infra import dispatch
 from infra.errors import ErrorCode
 from infra.storage import StorageUnavailable
+from worker import heartbeat  # noqa: F401  (connects the worker heartbeat to Celery's signals)
 
 log = logging.getLogger(__name__)
 
@@ -55,37 +64,54 @@ class ImageJobTask(Task):
             log.exception("could not mark image %s failed", image_id)
 
 
-@shared_task(
-    name=dispatch.PROCESS_IMAGE,
-    bind=True,
-    base=ImageJobTask,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=settings.FACECORE_JOB_RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=settings.FACECORE_JOB_MAX_RETRIES,
-)
+@shared_task(name=dispatch.PROCESS_IMAGE, bind=True, base=ImageJobTask, acks_late=True, max_retries=None)
 def process_image(self, image_id: str) -> None:
     """Detect and embed the faces of one uploaded image."""
     try:
         pipeline.process(image_id)
     except pipeline.JobFailed as exc:
         pipeline.mark_failed(image_id, exc.code, exc.message)
+    except TRANSIENT_ERRORS as exc:
+        retry_later(self, image_id, exc)
 
 
-@shared_task(name=dispatch.DELIVER_WEBHOOK, bind=True, acks_late=True, ignore_result=True)
-def deliver_webhook(self, image_id: str, number: int = 1) -> None:
-    """One delivery attempt; on failure schedules the next with exponential backoff."""
-    image = Image.objects.select_related("application").filter(pk=image_id).first()
-    if image is None or not image.callback_url:
+def retry_later(task: Task, image_id: str, exc: Exception) -> None:
+    """Mark the image ``retrying`` and send the retry as a delayed message (Celery's retry).
+
+    A retry due later than FACECORE_MAX_COUNTDOWN_SECONDS, or one the broker cannot take now,
+    waits in the database for the reconciler instead. When the database itself is down, Celery's
+    own retry count is the limit (``on_failure`` then marks the image failed).
+    """
+
+    def delay_for(retries: int) -> float:
+        maximum = settings.FACECORE_JOB_RETRY_BACKOFF_MAX
+        return get_exponential_backoff_interval(factor=1, retries=retries, maximum=maximum, full_jitter=True)
+
+    try:
+        delay = pipeline.mark_retrying(image_id, failure_code(exc), str(exc), delay_for)
+        if delay is None:
+            return  # out of retries: marked failed
+    except DatabaseError:
+        if task.request.retries >= settings.FACECORE_JOB_MAX_RETRIES:
+            raise exc from None
+        delay = delay_for(task.request.retries)
+    if delay > settings.FACECORE_MAX_COUNTDOWN_SECONDS:
         return
-    attempt = webhooks.deliver(image, number)
-    if attempt.succeeded or number >= settings.FACECORE_WEBHOOK_MAX_ATTEMPTS:
-        return
-    dispatch.send(
-        dispatch.DELIVER_WEBHOOK,
-        [image_id, number + 1],
-        settings.FACECORE_WEBHOOKS_QUEUE,
-        countdown=webhooks.backoff_seconds(number),
-    )
+    try:
+        raise task.retry(exc=exc, countdown=delay)
+    except Retry:
+        raise
+    except (KombuError, OSError) as send_error:
+        log.warning("retry of image %s not enqueued (%s); the reconciler will send it", image_id, send_error)
+
+
+@shared_task(name=dispatch.DELIVER_WEBHOOK, acks_late=True, ignore_result=True)
+def deliver_webhook(delivery_id: str, *legacy_args) -> None:
+    """One attempt of a due webhook delivery (``legacy_args``: messages from before the outbox)."""
+    webhooks.deliver_due(delivery_id)
+
+
+@shared_task(name=dispatch.RECONCILE, ignore_result=True)
+def reconcile_now() -> None:
+    """Re-send what the broker may have lost (Celery beat runs this; so does manage.py reconcile)."""
+    reconcile.run()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
+from api.parsers import SafeJSONParser
 from api.serializers import ErrorSerializer
 from images.models import Image
 from infra.errors import ErrorCode, ServiceError
 
-PARSERS = [JSONParser, MultiPartParser, FormParser]
+PARSERS = [SafeJSONParser, MultiPartParser, FormParser]
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 409, 413, 415, 503, 504)}
 
 

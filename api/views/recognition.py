@@ -128,7 +128,7 @@ class FaceListView(APIView):
         faces = Face.objects.filter(application=request.auth, subject__isnull=False).select_related("subject")
         name = request.query_params.get("subject")
         if name:
-            faces = faces.filter(subject__name=name)
+            faces = faces.filter(subject__name=subjects.clean_name(name))
         total = faces.count()
         rows = faces.order_by("subject__name", "created_at", "id")[page * size : (page + 1) * size]
         body = {

@@ -28,7 +28,9 @@ from facecore.types import LANDMARK_NAMES, Box, Face
 IOD = 40.0
 
 
-def frontal_points(cx: float = 100.0, eye_y: float = 80.0, iod: float = IOD) -> dict[str, tuple[float, float]]:
+def frontal_points(
+    cx: float = 100.0, eye_y: float = 80.0, iod: float = IOD
+) -> dict[str, tuple[float, float]]:
     """A frontal face: nose on the midline at the neutral height between eye and mouth lines."""
     eye_mouth = 1.02 * iod
     return {
@@ -45,10 +47,15 @@ def rotated(points: dict[str, tuple[float, float]], degrees: float) -> dict[str,
     (lx, ly), (rx, ry) = points["left_eye"], points["right_eye"]
     ox, oy = (lx + rx) / 2, (ly + ry) / 2
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-    return {k: (ox + c * (x - ox) - s * (y - oy), oy + s * (x - ox) + c * (y - oy)) for k, (x, y) in points.items()}
+    return {
+        k: (ox + c * (x - ox) - s * (y - oy), oy + s * (x - ox) + c * (y - oy))
+        for k, (x, y) in points.items()
+    }
 
 
-def moved_nose(points: dict[str, tuple[float, float]], dx: float = 0.0, dy: float = 0.0) -> dict[str, tuple[float, float]]:
+def moved_nose(
+    points: dict[str, tuple[float, float]], dx: float = 0.0, dy: float = 0.0
+) -> dict[str, tuple[float, float]]:
     x, y = points["nose"]
     return points | {"nose": (x + dx, y + dy)}
 
@@ -105,8 +112,16 @@ def texture(side: int, seed: int = 0, cell: int = 6) -> np.ndarray:
     return np.repeat(grey[:, :, None], 3, axis=2)
 
 
-def image_with_face(face_side: int, image_side: int | None = None, *, blur: float = 0.0, gain: float = 1.0,
-                    offset: float = 0.0, working_factor: int = 1, seed: int = 0) -> tuple[Face, DecodedImage]:
+def image_with_face(
+    face_side: int,
+    image_side: int | None = None,
+    *,
+    blur: float = 0.0,
+    gain: float = 1.0,
+    offset: float = 0.0,
+    working_factor: int = 1,
+    seed: int = 0,
+) -> tuple[Face, DecodedImage]:
     """A textured face_side square centred on a grey image; landmarks frontal inside the box.
 
     ``working_factor`` > 1 makes ``pixels`` that much smaller than the original (as for huge photos).
@@ -183,7 +198,10 @@ def test_turned_face_and_low_probability_are_reported() -> None:
     assert "turned" in assess_face(turned, decoded).reasons
     assert assess_face(turned, decoded).yaw > 50
     assert "low_probability" in assess_face(unsure, decoded).reasons
-    assert "tilted" in assess_face(dataclasses.replace(face, landmarks=rotated(face.landmarks, 60)), decoded).reasons
+    assert (
+        "tilted"
+        in assess_face(dataclasses.replace(face, landmarks=rotated(face.landmarks, 60)), decoded).reasons
+    )
 
 
 def test_quality_is_frozen_hashable_and_json_ready() -> None:
@@ -195,7 +213,17 @@ def test_quality_is_frozen_hashable_and_json_ready() -> None:
     data = json.loads(json.dumps(quality.to_dict()))
     assert 0.0 <= data["score"] <= 1.0
     assert set(data["reasons"]) <= set(REASONS)
-    assert set(data["subscores"]) == {"size", "sharpness", "pose_yaw", "pose_pitch", "pose_roll", "dark", "overexposed", "contrast", "probability"}
+    assert set(data["subscores"]) == {
+        "size",
+        "sharpness",
+        "pose_yaw",
+        "pose_pitch",
+        "pose_roll",
+        "dark",
+        "overexposed",
+        "contrast",
+        "probability",
+    }
 
 
 def test_a_box_at_the_image_border_is_fine() -> None:
@@ -225,7 +253,14 @@ def test_importing_quality_loads_no_tensorflow() -> None:
 
 # --- the match rule ------------------------------------------------------------------------------
 
-RULE = MatchRule(quality_floor=0.05, good_quality=0.5, accept_good=0.8, accept_fair=0.76, reject_good=1.05, reject_fair=1.12)
+RULE = MatchRule(
+    quality_floor=0.05,
+    good_quality=0.5,
+    accept_good=0.8,
+    accept_fair=0.76,
+    reject_good=1.05,
+    reject_fair=1.12,
+)
 
 
 def test_a_low_quality_face_is_never_a_match() -> None:

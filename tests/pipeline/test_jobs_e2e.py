@@ -108,7 +108,7 @@ def test_storage_outage_is_retried_then_fails_visibly(api, face_jpeg, settings, 
     from infra.storage import original_key
     from worker.tasks import process_image
 
-    monkeypatch.setattr(process_image, "max_retries", 1)
+    settings.FACECORE_JOB_MAX_RETRIES = 1
     broken = tmp_path / "not-a-folder"
     broken.write_bytes(b"")
     settings.S3_ENDPOINT = ""

@@ -1,5 +1,6 @@
-"""``manage.py runall``: migrate, make sure an application exists, then run a Celery worker and
-the HTTP server together until Ctrl-C or SIGTERM (both are stopped then)."""
+"""``manage.py runall``: migrate, collect the static files, make sure an application exists,
+then run a Celery worker (with beat, which runs the reconciler) and the HTTP server together
+until Ctrl-C or SIGTERM (both are stopped then)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run the API server and a Celery worker together (embedded defaults need no other services)."
+    help = "Run the API server and a Celery worker (with beat) together (embedded defaults need no other services)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=settings.FACECORE_HOST)
@@ -38,12 +39,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, concurrency: int, gunicorn: bool, **options) -> None:
         signal.signal(signal.SIGTERM, _interrupt)
+        # This process starts the embedded database (if any) before its children attach to it.
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_application()
         queues = f"{settings.FACECORE_FACES_QUEUE},{settings.FACECORE_WEBHOOKS_QUEUE}"
         worker_cmd = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
+            "--beat", "--schedule", str(settings.DATA_DIR / "celerybeat-schedule"),
         ]  # fmt: skip
         if gunicorn:
             server_cmd = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}"]
