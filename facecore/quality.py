@@ -5,7 +5,7 @@ No model and no TensorFlow: numpy and Pillow only, well under 2 ms per face. ``a
 * **size**: box height and inter-ocular distance in original pixels, and the *effective* box height,
   i.e. in the working image the embedders cut from (smaller than the original for huge photos);
 * **sharpness**: variance of the 4-neighbour Laplacian of the inner face (central 70 % of the box),
-  grey, resampled to ``SHARPNESS_SIDE`` x ``SHARPNESS_SIDE`` and standardised to zero mean and unit
+  grey (ITU-R 601 luma), resampled to ``SHARPNESS_SIDE`` x ``SHARPNESS_SIDE`` and standardised to zero mean and unit
   contrast (std floored at ``CONTRAST_NOISE_FLOOR``). The fixed grid makes it comparable across
   face sizes; for faces smaller than the grid it also measures the missing resolution, on purpose
   (it is the detail the embedder gets);
@@ -37,7 +37,8 @@ INNER_FRACTION = 0.7
 """Central part of the detector box used for sharpness and exposure (skips hair and background)."""
 CONTRAST_NOISE_FLOOR = 8.0
 """Grey-level std below which a crop is not stretched further (keeps sensor noise from looking sharp)."""
-GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
+ANALYSIS_SIDE = 96
+"""Inner-face crops are analysed at 1-2x this many pixels (twice the sharpness grid)."""
 
 # Landmark geometry (see ``estimate_pose``), for MTCNN's five points on an average adult face.
 NOSE_DEPTH_OVER_HALF_IOD = 0.86
@@ -184,18 +185,31 @@ def estimate_pose(landmarks: Mapping[str, tuple[float, float]]) -> Pose:
 
 
 def inner_face_grey(face: Face, image: DecodedImage) -> np.ndarray:
-    """Grey float32 crop of the central ``INNER_FRACTION`` of the box, from ``image.pixels``."""
-    sx, sy = image.pixels_scale
+    """Grey float32 crop of the central ``INNER_FRACTION`` of the box, at bounded resolution.
+
+    Cut from ``image.detection`` when the crop there is at least ``ANALYSIS_SIDE`` px (large faces),
+    else from ``image.pixels``; crops larger than twice ``ANALYSIS_SIDE`` are box-reduced by an
+    integer factor. Keeps large faces as cheap as small ones (well under 2 ms).
+    """
     b = face.box
-    height, width = image.pixels.shape[:2]
-    cx, cy = (b.x_min + b.x_max) / 2 / sx, (b.y_min + b.y_max) / 2 / sy
-    half_w, half_h = INNER_FRACTION * b.width / sx / 2, INNER_FRACTION * b.height / sy / 2
+    sources = sorted((image.detection, image.pixels), key=lambda a: a.shape[0] * a.shape[1])
+    for array in sources:
+        height, width = array.shape[:2]
+        sx, sy = image.width / width, image.height / height
+        cx, cy = (b.x_min + b.x_max) / 2 / sx, (b.y_min + b.y_max) / 2 / sy
+        half_w, half_h = INNER_FRACTION * b.width / sx / 2, INNER_FRACTION * b.height / sy / 2
+        if min(half_w, half_h) * 2 >= ANALYSIS_SIDE or array is sources[-1]:
+            break
     x0, x1 = max(0, round(cx - half_w)), min(width, round(cx + half_w))
     y0, y1 = max(0, round(cy - half_h)), min(height, round(cy + half_h))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return np.zeros((2, 2), np.float32)
-    patch = np.asarray(image.pixels[y0:y1, x0:x1], dtype=np.float32)
-    return patch @ GREY_WEIGHTS if patch.ndim == 3 else patch
+    patch = np.ascontiguousarray(array[y0:y1, x0:x1])
+    grey = Image.fromarray(patch).convert("L") if patch.ndim == 3 else Image.fromarray(patch)
+    factor = min(grey.size) // ANALYSIS_SIDE
+    if factor >= 2:
+        grey = grey.reduce(factor)
+    return np.asarray(grey, dtype=np.float32)
 
 
 def laplacian_sharpness(grey: np.ndarray, side: int = SHARPNESS_SIDE) -> float:
@@ -330,5 +344,14 @@ class MatchRule:
         return Decision(verdict, reason, tier, quality, relative, accept * threshold, reject * threshold)
 
 
-MATCH_RULES: dict[str, MatchRule] = {}
-"""Shipped rule per model, as fitted by ``bench/accuracy.py`` on every labelled person."""
+MATCH_RULES: dict[str, MatchRule] = {
+    "facenet": MatchRule(0.05, 0.5, accept_good=0.636, accept_fair=0.596, reject_good=1.01, reject_fair=1.08),
+    "facenet512": MatchRule(
+        0.05, 0.5, accept_good=0.774, accept_fair=0.734, reject_good=1.08, reject_fair=1.14
+    ),
+    "dlib": MatchRule(0.05, 0.5, accept_good=0.837, accept_fair=0.797, reject_good=1.09, reject_fair=1.16),
+}
+"""Shipped rule per model (relative distances), as fitted by ``bench/accuracy.py`` on every labelled
+person with the model's held-apart safety margin (facenet 0.16, facenet512 0.08, dlib 0.06). dlib is the
+recommended default: the only model with no held-apart false accept and <= 2 % false rejects among
+decided pairs in every face-size band, and the most genuine pairs matched (see docs in the bench)."""

