@@ -5,6 +5,7 @@ runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -72,6 +73,24 @@ class RabbitNode(ServerProcess):
 
     def remove(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def stop(self, kill: bool = True) -> None:
+        """The node itself runs in a session of its own (Debian's script switches user), so it is
+        found by its node name, and SIGKILLed (a crash) or SIGTERMed with the script."""
+        import psutil
+
+        nodes = []
+        for proc in psutil.process_iter(["name"]):
+            try:
+                if proc.environ().get("RABBITMQ_NODENAME") == self.node:
+                    nodes.append(proc)
+            except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+                continue
+        for proc in nodes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill() if kill else proc.terminate()
+        psutil.wait_procs(nodes, timeout=30)
+        super().stop(kill)
 
     def command(self) -> list[str]:
         return [shutil.which("rabbitmq-server") or "rabbitmq-server"]
