@@ -1,36 +1,34 @@
 """CompreFace's paths, mounted by config/urls.py under /api/v1/ (recognition/, detection/,
-verification/, static/). Trailing slashes are optional, as CompreFace's docs use both."""
+verification/, static/). Each path also answers with a trailing slash, as CompreFace's docs use
+both (the OpenAPI schema shows the one without)."""
 
-from django.urls import path, re_path
+from django.urls import URLPattern, path, re_path
 
 from compreface.errors import not_found
 from compreface.views import examples, images, subjects
 
-UUID_OR_ANY = r"(?P<image_id>[^/]+)"
+
+def both(route: str, view, name: str) -> list[URLPattern]:
+    """``route`` and ``route/``; the second is left out of the schema."""
+    undocumented = type(f"Slash{view.__name__}", (view,), {"schema": None})
+    return [path(route, view.as_view(), name=name), path(f"{route}/", undocumented.as_view())]
+
 
 recognition = [
-    re_path(r"^subjects/?$", subjects.SubjectsView.as_view(), name="compreface-subjects"),
-    re_path(r"^subjects/(?P<subject>[^/]+)/?$", subjects.SubjectView.as_view(), name="compreface-subject"),
-    re_path(r"^faces/?$", examples.FacesView.as_view(), name="compreface-faces"),
-    re_path(r"^faces/delete/?$", examples.FacesDeleteView.as_view(), name="compreface-faces-delete"),
-    re_path(rf"^faces/{UUID_OR_ANY}/img/?$", examples.FaceImageView.as_view(), name="compreface-face-img"),
-    re_path(
-        rf"^faces/{UUID_OR_ANY}/verify/?$", examples.FaceVerifyView.as_view(), name="compreface-face-verify"
-    ),
-    re_path(rf"^faces/{UUID_OR_ANY}/?$", examples.FaceView.as_view(), name="compreface-face"),
-    re_path(r"^recognize/?$", images.RecognizeView.as_view(), name="compreface-recognize"),
+    *both("subjects", subjects.SubjectsView, "compreface-subjects"),
+    *both("subjects/<str:subject>", subjects.SubjectView, "compreface-subject"),
+    *both("faces", examples.FacesView, "compreface-faces"),
+    *both("faces/delete", examples.FacesDeleteView, "compreface-faces-delete"),
+    *both("faces/<str:image_id>", examples.FaceView, "compreface-face"),
+    *both("faces/<str:image_id>/img", examples.FaceImageView, "compreface-face-img"),
+    *both("faces/<str:image_id>/verify", examples.FaceVerifyView, "compreface-face-verify"),
+    *both("recognize", images.RecognizeView, "compreface-recognize"),
     re_path(r"", not_found),
 ]
 
-detection = [
-    re_path(r"^detect/?$", images.DetectView.as_view(), name="compreface-detect"),
-    re_path(r"", not_found),
-]
+detection = [*both("detect", images.DetectView, "compreface-detect"), re_path(r"", not_found)]
 
-verification = [
-    re_path(r"^verify/?$", images.VerifyView.as_view(), name="compreface-verify"),
-    re_path(r"", not_found),
-]
+verification = [*both("verify", images.VerifyView, "compreface-verify"), re_path(r"", not_found)]
 
 static = [
     path("<str:api_key>/images/<str:image_id>", examples.StaticImageView.as_view(), name="compreface-static"),

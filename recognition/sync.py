@@ -55,9 +55,9 @@ def recognize(
     try:
         result = dict((image.result or {}).get("recognition") or {})
         if plugins:
-            rows = {tuple(row.box().values()): row for row in image.faces.all()}
+            rows = {_box_key(row.box()): row for row in image.faces.all()}
             result["faces"] = [
-                {**face, **plugin_values(rows[tuple(face["box"].values())], plugins)}
+                {**face, **plugin_values(rows[_box_key(face["box"])], plugins)}
                 for face in result.get("faces", [])
             ]
         if timings:
@@ -65,6 +65,10 @@ def recognize(
         return result
     finally:
         probes.discard(image)
+
+
+def _box_key(box: dict) -> tuple[int, int, int, int]:
+    return box["x_min"], box["y_min"], box["x_max"], box["y_max"]
 
 
 def detect(
