@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all bench-engine bench-recognition clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk bench-engine bench-recognition clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,21 @@ models: $(STAMP)
 models-all: $(STAMP)
 	$(BIN)/python -m facecore models fetch
 
+## compreface-sdk: CompreFace's Python SDK in a virtualenv of its own (its pins clash with ours)
+SDK_VENV := .venv-compreface-sdk
+$(SDK_VENV)/.installed: requirements-compreface-sdk.txt
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install --quiet -r requirements-compreface-sdk.txt
+	touch $@
+
+compreface-sdk: $(SDK_VENV)/.installed
+
 ## run: API + worker on embedded defaults (pgserver, local object store, filesystem broker)
 run: models
 	$(BIN)/python manage.py runall
 
 ## test: lint, then the whole test suite against real services and models
-test: models-all lint
+test: models-all compreface-sdk lint
 	$(BIN)/python -m pytest
 
 ## test-fast: the fast tier while editing: no broker, no S3 server, no TensorFlow (fake engine, eager tasks)
@@ -55,4 +64,4 @@ bench-recognition: models-all
 	$(BIN)/python -m bench.recognition
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(SDK_VENV) var

@@ -6,22 +6,30 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from api.errors import error_body
-from infra.errors import ErrorCode, http_status
+from infra.errors import ErrorCode, ServiceError
+
+
+def oversized(request) -> ServiceError | None:
+    """An /api/ request may carry one image (FACECORE_MAX_IMAGE_BYTES, base64 adds a third) plus
+    FACECORE_MAX_REQUEST_BYTES of other fields; the refusal of a larger declared body, else None."""
+    if not request.path.startswith("/api/"):
+        return None
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.FACECORE_ENGINE.max_image_bytes * 4 // 3 + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if declared.isdigit() and int(declared) > limit:
+        message = f"The request body is {declared} bytes; the limit is {limit} bytes."
+        return ServiceError(ErrorCode.REQUEST_TOO_LARGE, message)
+    return None
 
 
 class RequestSizeLimit:
-    """An /api/ request may carry one image (FACECORE_MAX_IMAGE_BYTES, base64 adds a third) plus
-    FACECORE_MAX_REQUEST_BYTES of other fields; a larger declared body gets 413 at once."""
+    """413 ``request_too_large`` at once for an oversized declared body (see ``oversized``)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
-            declared = request.META.get("CONTENT_LENGTH") or "0"
-            limit = settings.FACECORE_ENGINE.max_image_bytes * 4 // 3 + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            if declared.isdigit() and int(declared) > limit:
-                code = ErrorCode.REQUEST_TOO_LARGE
-                message = f"The request body is {declared} bytes; the limit is {limit} bytes."
-                return JsonResponse(error_body(code, message), status=http_status(code))
+        error = oversized(request)
+        if error is not None:
+            return JsonResponse(error_body(error.code, error.message), status=error.status)
         return self.get_response(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from images.face_plugins import parse_plugins
 from infra.errors import ErrorCode, ServiceError
 
 
@@ -37,3 +38,14 @@ def threshold_option(request) -> float | None:
     if not 0.0 <= value <= 1.0:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "'det_prob_threshold' must be between 0 and 1.")
     return value
+
+
+def plugins_option(request) -> tuple[str, ...]:
+    """``face_plugins`` (comma-separated, images.face_plugins); unknown names are refused."""
+    return parse_plugins(_raw(request, "face_plugins"))
+
+
+def include_plugins(raw: str | None) -> tuple[str, ...]:
+    """``?include=`` of an image's status: face plugins, with ``embedding`` for ``calculator``."""
+    names = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    return parse_plugins(",".join("calculator" if n == "embedding" else n for n in names), "include")

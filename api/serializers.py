@@ -81,13 +81,20 @@ class ImageInputSerializer(serializers.Serializer):
     det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
 
 
+FACE_PLUGINS_HELP = (
+    "Comma-separated: `calculator` (embedding), `landmarks`, `pose`, `quality`; others are refused."
+)
+
+
 class RecognizeInputSerializer(ImageInputSerializer):
     limit = serializers.IntegerField(required=False, min_value=0, help_text="N largest faces; 0 = all.")
     prediction_count = serializers.IntegerField(required=False, min_value=1, max_value=100, default=1)
+    face_plugins = serializers.CharField(required=False, help_text=FACE_PLUGINS_HELP)
 
 
 class DetectInputSerializer(ImageInputSerializer):
     limit = serializers.IntegerField(required=False, min_value=0, help_text="N largest faces; 0 = all.")
+    face_plugins = serializers.CharField(required=False, help_text=FACE_PLUGINS_HELP)
 
 
 class VerifyInputSerializer(serializers.Serializer):
@@ -99,3 +106,4 @@ class VerifyInputSerializer(serializers.Serializer):
     target_image_url = serializers.CharField(required=False)
     det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
     limit = serializers.IntegerField(required=False, min_value=0, help_text="Target faces; 0 = all.")
+    face_plugins = serializers.CharField(required=False, help_text=FACE_PLUGINS_HELP)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("faces", recognition.FaceListView.as_view(), name="face-list"),
     path("faces/<str:face_id>", recognition.FaceDetailView.as_view(), name="face-detail"),
     path("faces/<str:face_id>/img", recognition.FaceImageView.as_view(), name="face-img"),
+    path("faces/<str:face_id>/verify", recognition.FaceVerifyView.as_view(), name="face-verify"),
     path("recognize", recognition.RecognizeView.as_view(), name="recognize"),
     path("verify", recognition.VerifyView.as_view(), name="verify"),
     path("detect", recognition.DetectView.as_view(), name="detect"),

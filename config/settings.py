@@ -62,12 +62,14 @@ INSTALLED_APPS = [
     "images",
     "recognition",
     "api",
+    "compreface",
     "worker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "compreface.middleware.RequestSizeLimit",
     "api.middleware.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -4,11 +4,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.errors import json_not_found
 from api.views.health import healthz, readyz
+from compreface import urls as compreface
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The CompreFace-compatible API (docs/compreface.md), beside facecore's own.
+    path("api/v1/recognition/", include(compreface.recognition)),
+    path("api/v1/detection/", include(compreface.detection)),
+    path("api/v1/verification/", include(compreface.verification)),
+    path("api/v1/static/", include(compreface.static)),
     path("api/v1/", include("api.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

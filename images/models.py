@@ -116,6 +116,8 @@ class Face(models.Model):
     embedding = VectorField(null=True, blank=True)
     """No fixed dimension, so models of different sizes share the column (index per model)."""
     model = models.CharField(max_length=64, blank=True)
+    quality = models.JSONField(null=True, blank=True)
+    """``facecore.quality.FaceQuality.to_dict()``, measured by the worker (null for older faces)."""
     subject = models.ForeignKey(
         "recognition.Subject", null=True, blank=True, on_delete=models.SET_NULL, related_name="faces"
     )

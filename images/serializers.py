@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from images.face_plugins import AVAILABLE, plugin_values
 from images.models import Face, Image, ImageStatus, WebhookDelivery
 
 
@@ -40,8 +41,18 @@ class BoxSerializer(serializers.Serializer):
     y_max = serializers.IntegerField()
 
 
+class PoseSerializer(serializers.Serializer):
+    """Head pose in degrees from the five landmarks (face plugin ``pose``)."""
+
+    yaw = serializers.FloatField(help_text="Positive when the nose points to the image's right.")
+    pitch = serializers.FloatField(help_text="Positive when the chin is up.")
+    roll = serializers.FloatField(help_text="Positive when the face is rotated clockwise on screen.")
+
+
 class FaceSerializer(serializers.Serializer):
-    """A face; ``embedding`` and ``model`` only with ``context["include_embedding"]``."""
+    """A face; ``embedding`` and ``model`` only with ``context["include_embedding"]`` or the
+    ``calculator`` plugin, ``pose`` and ``quality`` only with their plugins
+    (``context["plugins"]``, images.face_plugins)."""
 
     face_id = serializers.UUIDField(source="id")
     box = BoxSerializer(source="*")
@@ -54,13 +65,22 @@ class FaceSerializer(serializers.Serializer):
         child=serializers.FloatField(), required=False, allow_null=True, help_text="With ?include=embedding."
     )
     model = BlankAsNullCharField(required=False, help_text="With ?include=embedding.")
+    pose = PoseSerializer(required=False, allow_null=True, help_text="With the `pose` plugin.")
+    quality = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="With the `quality` plugin: `score` in [0, 1], `reasons`, and the measures "
+        "(size, sharpness, pose, exposure) it was computed from; null for faces stored before it existed.",
+    )
 
     def to_representation(self, face: Face) -> dict:
         out = super().to_representation(face)
-        if not self.context.get("include_embedding"):
-            del out["embedding"], out["model"]
-        elif face.embedding is not None:
-            out["embedding"] = [float(x) for x in face.embedding]
+        for key in ("embedding", "model", "pose", "quality"):
+            out.pop(key, None)
+        plugins = set(self.context.get("plugins") or ())
+        if self.context.get("include_embedding"):
+            plugins.add("calculator")
+        out.update(plugin_values(face, [name for name in AVAILABLE if name in plugins]))
         return out
 
 
@@ -208,11 +228,19 @@ class ImageStatusSerializer(ImageSummarySerializer):
         return out
 
 
-def image_status(image: Image, include_embedding: bool = False, base_url: str | None = None) -> dict:
-    """The status document; without ``base_url``, URLs start with FACECORE_PUBLIC_URL (webhooks)."""
+def image_status(
+    image: Image,
+    include_embedding: bool = False,
+    base_url: str | None = None,
+    plugins: tuple[str, ...] = (),
+) -> dict:
+    """The status document; without ``base_url``, URLs start with FACECORE_PUBLIC_URL (webhooks).
+    ``plugins`` (images.face_plugins) add their fields to each face; ``calculator`` is
+    ``include_embedding``."""
     if base_url is None:
         base_url = settings.FACECORE_PUBLIC_URL
-    context = {"base_url": base_url, "include_embedding": include_embedding}
+    include_embedding = include_embedding or "calculator" in plugins
+    context = {"base_url": base_url, "include_embedding": include_embedding, "plugins": plugins}
     return ImageStatusSerializer(image, context=context).data
 
 

@@ -124,6 +124,21 @@ class VerificationSerializer(serializers.Serializer):
     det_prob_threshold = serializers.FloatField()
 
 
+class ExampleRefSerializer(serializers.Serializer):
+    face_id = serializers.UUIDField()
+    subject = serializers.CharField(allow_null=True)
+
+
+class ExampleVerificationSerializer(serializers.Serializer):
+    """Every face of a photo compared with one stored example."""
+
+    example = ExampleRefSerializer()
+    faces = VerifiedFaceSerializer(many=True)
+    model = serializers.CharField()
+    threshold = serializers.FloatField()
+    det_prob_threshold = serializers.FloatField()
+
+
 class MatchSerializer(serializers.Serializer):
     """A ``Match``, shown as the other face."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import IntegrityError, transaction
 
 from facecore.draw import face_crop
@@ -32,6 +34,49 @@ def get_subject(app: Application, name: str) -> Subject:
     if subject is None:
         raise ServiceError(ErrorCode.SUBJECT_NOT_FOUND, f"No subject {name!r}.")
     return subject
+
+
+def resolve_name(app: Application, name: str) -> str:
+    """The stored spelling of a subject named ``name`` ignoring case, else ``name`` itself
+    (CompreFace looks subjects up case-insensitively; facecore's own API does not)."""
+    stored = (
+        Subject.objects.filter(application=app, name__iexact=name)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    names = list(stored)
+    return name if name in names or not names else names[0]
+
+
+def get_face(app: Application, face_id: object, examples_only: bool = False) -> Face:
+    """The application's face of a job or example image (probes are not addressable);
+    ``examples_only``: a subject's face. ServiceError ``face_not_found`` otherwise."""
+    message = f"No face {face_id!r}."
+    try:
+        pk = uuid.UUID(str(face_id))
+    except ValueError as exc:
+        raise ServiceError(ErrorCode.FACE_NOT_FOUND, message) from exc
+    faces = (
+        Face.objects.select_related("subject", "image")
+        .filter(pk=pk, application=app)
+        .exclude(image__purpose=ImagePurpose.PROBE)
+    )
+    if examples_only:
+        faces = faces.filter(subject__isnull=False)
+    face = faces.first()
+    if face is None:
+        raise ServiceError(ErrorCode.FACE_NOT_FOUND, message)
+    return face
+
+
+def example_page(app: Application, name: str | None, page: int, size: int) -> tuple[list[Face], int]:
+    """One page of the subjects' faces (examples), by subject name then age; (faces, total)."""
+    faces = Face.objects.filter(application=app, subject__isnull=False).select_related("subject")
+    if name:
+        faces = faces.filter(subject__name=clean_name(name))
+    total = faces.count()
+    rows = faces.order_by("subject__name", "created_at", "id")[page * size : (page + 1) * size]
+    return list(rows), total
 
 
 def create_subject(app: Application, name: str) -> Subject:
@@ -96,10 +141,16 @@ def delete_subject(subject: Subject) -> int:
 
 
 def delete_all_subjects(app: Application) -> int:
+    """Delete every subject with its faces; returns the number of subjects."""
     subjects = list(Subject.objects.filter(application=app))
     for subject in subjects:
         delete_subject(subject)
     return len(subjects)
+
+
+def delete_all_examples(app: Application) -> int:
+    """Delete every subject with its faces; returns the number of faces (examples)."""
+    return sum(delete_subject(subject) for subject in Subject.objects.filter(application=app))
 
 
 def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:
@@ -145,6 +196,17 @@ def face_crop_jpeg(face: Face) -> bytes:
         if face.image.original_deleted:
             raise
         return store_crop(face, store.get(face.image.object_key))
+
+
+def example_image(face: Face) -> tuple[bytes, str]:
+    """The photo a face was found in as it was uploaded, (bytes, content type); the face crop
+    (JPEG) when the original is not kept. Raises ObjectNotFound / StorageUnavailable."""
+    if not face.image.original_deleted:
+        try:
+            return get_store().get(face.image.object_key), face.image.content_type or "image/jpeg"
+        except ObjectNotFound:
+            pass
+    return face_crop_jpeg(face), "image/jpeg"
 
 
 def assign_cluster(app: Application, cluster: Cluster, name: str) -> tuple[Subject, list[str]]:

@@ -4,15 +4,22 @@ probes are deleted before the answer returns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from images.checks import CheckedImage
-from images.models import Face, ImagePurpose
+from images.face_plugins import plugin_values
+from images.models import Face, Image, ImagePurpose
 from infra.errors import ErrorCode, ServiceError
 from recognition import probes, subjects
 from recognition.models_info import model_info
 from recognition.predictions import det_prob_threshold_of
-from recognition.serializers import DetectionSerializer, VerificationSerializer
+from recognition.serializers import (
+    DetectionSerializer,
+    ExampleVerificationSerializer,
+    VerificationSerializer,
+)
 from tenants.models import Application
 
 
@@ -33,7 +40,11 @@ def recognize(
     det_prob_threshold: float | None,
     limit: int,
     prediction_count: int,
+    plugins: Sequence[str] = (),
+    timings: bool = False,
 ) -> dict:
+    """The recognition answer; ``plugins`` (images.face_plugins) add their fields to each face,
+    ``timings`` adds the job's ``timings`` (ms)."""
     options = {
         "det_prob_threshold": det_prob_threshold,
         "limit": limit,
@@ -42,12 +53,33 @@ def recognize(
     }
     image = probes.run(app, checked, ImagePurpose.PROBE, options)
     try:
-        return (image.result or {}).get("recognition") or {}
+        result = dict((image.result or {}).get("recognition") or {})
+        if plugins:
+            rows = {_box_key(row.box()): row for row in image.faces.all()}
+            result["faces"] = [
+                {**face, **plugin_values(rows[_box_key(face["box"])], plugins)}
+                for face in result.get("faces", [])
+            ]
+        if timings:
+            result["timings"] = image.timings
+        return result
     finally:
         probes.discard(image)
 
 
-def detect(app: Application, checked: CheckedImage, *, det_prob_threshold: float | None, limit: int) -> dict:
+def _box_key(box: dict) -> tuple[int, int, int, int]:
+    return box["x_min"], box["y_min"], box["x_max"], box["y_max"]
+
+
+def detect(
+    app: Application,
+    checked: CheckedImage,
+    *,
+    det_prob_threshold: float | None,
+    limit: int,
+    plugins: Sequence[str] = (),
+    timings: bool = False,
+) -> dict:
     options = {"det_prob_threshold": det_prob_threshold, "limit": limit}
     image = probes.run(app, checked, ImagePurpose.PROBE, options)
     try:
@@ -59,7 +91,53 @@ def detect(app: Application, checked: CheckedImage, *, det_prob_threshold: float
             "face_count": len(faces),
             "faces": faces,
         }
-        return DetectionSerializer(answer).data
+        body = DetectionSerializer(answer, context={"plugins": tuple(plugins)}).data
+        if timings:
+            body["timings"] = image.timings
+        return body
+    finally:
+        probes.discard(image)
+
+
+def verify_example(
+    app: Application,
+    example: Face,
+    checked: CheckedImage,
+    *,
+    det_prob_threshold: float | None,
+    limit: int,
+    plugins: Sequence[str] = (),
+    timings: bool = False,
+) -> dict:
+    """Every face of ``checked`` (largest first, ``limit``) compared with one stored ``example``."""
+    options = {"det_prob_threshold": det_prob_threshold, "limit": limit}
+    image = probes.run(app, checked, ImagePurpose.PROBE, options)
+    try:
+        faces = list(image.faces.all())
+        if not faces:
+            raise ServiceError(ErrorCode.NO_FACE, "No face found above det_prob_threshold.")
+        info = model_info(example.model)
+        if faces[0].model != example.model:
+            raise ServiceError(
+                ErrorCode.INVALID_REQUEST,
+                f"The example was embedded by {example.model!r}, this photo by {faces[0].model!r}; "
+                "faces of different models cannot be compared.",
+            )
+        _compare(example, faces)
+        answer = {
+            "example": {
+                "face_id": example.id,
+                "subject": example.subject.name if example.subject_id else None,
+            },
+            "faces": faces,
+            "model": info.name,
+            "threshold": info.threshold,
+            "det_prob_threshold": det_prob_threshold_of(image),
+        }
+        body = ExampleVerificationSerializer(answer, context={"plugins": tuple(plugins)}).data
+        if timings:
+            body["timings"] = image.timings
+        return body
     finally:
         probes.discard(image)
 
@@ -71,8 +149,15 @@ def verify(
     *,
     det_prob_threshold: float | None,
     limit: int,
+    plugins: Sequence[str] = (),
+    timings: bool = False,
+    single_source: bool = False,
 ) -> dict:
-    """Every face of ``target`` (largest first, ``limit``) compared with the largest of ``source``."""
+    """Every face of ``target`` (largest first, ``limit``) compared with the largest of ``source``.
+
+    ``single_source``: refuse a source with more than one face (``more_than_one_face``) instead
+    of taking its largest. ``timings`` adds ``{"source_image": ms, "target_image": ms}``.
+    """
     images = []
     try:
         images.append(
@@ -87,26 +172,42 @@ def verify(
         for image, field in zip(done, ("source_image", "target_image"), strict=True):
             if image.status != "done":
                 raise probes.failure_error(image, field)
-        return verification(*done)
+        body = verification(*done, plugins=tuple(plugins), single_source=single_source)
+        if timings:
+            body["timings"] = {"source_image": done[0].timings, "target_image": done[1].timings}
+        return body
     finally:
         for image in images:
             probes.discard(image)
 
 
-def verification(source, target) -> dict:
+def _compare(reference: Face, faces: list[Face]) -> None:
+    """Set ``similarity``, ``distance`` and ``verified`` on each face, against ``reference``."""
+    info = model_info(reference.model)
+    for face in faces:
+        distance = float(np.linalg.norm(np.asarray(reference.embedding) - np.asarray(face.embedding)))
+        face.similarity = round(info.similarity(distance), 5)
+        face.distance = round(distance, 5)
+        face.verified = info.same_person(distance)
+
+
+def verification(
+    source: Image, target: Image, plugins: tuple[str, ...] = (), single_source: bool = False
+) -> dict:
     source_faces = list(source.faces.all())
     target_faces = list(target.faces.all())
     if not source_faces:
         raise ServiceError(ErrorCode.NO_FACE, "source_image: no face found above det_prob_threshold.")
+    if single_source and len(source_faces) > 1:
+        raise ServiceError(
+            ErrorCode.MORE_THAN_ONE_FACE,
+            f"source_image: {len(source_faces)} faces found above det_prob_threshold; send one face.",
+        )
     if not target_faces:
         raise ServiceError(ErrorCode.NO_FACE, "target_image: no face found above det_prob_threshold.")
     src = source_faces[0]
     info = model_info(src.model)
-    for face in target_faces:
-        distance = float(np.linalg.norm(np.asarray(src.embedding) - np.asarray(face.embedding)))
-        face.similarity = round(info.similarity(distance), 5)
-        face.distance = round(distance, 5)
-        face.verified = info.same_person(distance)
+    _compare(src, target_faces)
     answer = {
         "source_face": src,
         "faces": target_faces,
@@ -114,4 +215,4 @@ def verification(source, target) -> dict:
         "threshold": info.threshold,
         "det_prob_threshold": det_prob_threshold_of(source),
     }
-    return VerificationSerializer(answer).data
+    return VerificationSerializer(answer, context={"plugins": plugins}).data

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from tenants.keys import hash_key
+from tenants.keys import active_key
 from tenants.models import ApiKey, Application
 
 HEADER = "X-API-Key"
@@ -22,11 +22,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = request.headers.get(HEADER)
         if not raw_key:
             return None
-        key = (
-            ApiKey.objects.select_related("application")
-            .filter(key_hash=hash_key(raw_key.strip()), revoked=False)
-            .first()
-        )
+        key = active_key(raw_key)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()

@@ -24,3 +24,12 @@ def create_api_key(application: Application, name: str = "") -> tuple[ApiKey, st
         key_hash=hash_key(raw_key),
     )
     return key, raw_key
+
+
+def active_key(raw_key: str) -> ApiKey | None:
+    """The unrevoked key ``raw_key`` (with its application), or None."""
+    return (
+        ApiKey.objects.select_related("application")
+        .filter(key_hash=hash_key(raw_key.strip()), revoked=False)
+        .first()
+    )

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from api.filters import ImageFilter
 from api.intake import callback_allowed, request_image
+from api.params import include_plugins
 from api.serializers import UploadOptionsSerializer
 from api.views.common import ERRORS, PARSERS, base_url, own_image
 from images.annotate import annotated_jpeg
@@ -89,15 +90,19 @@ class ImageDetailView(APIView):
         summary="Status and faces of one image",
         parameters=[
             OpenApiParameter(
-                "include", str, description="`embedding` adds each face's embedding and the model name."
+                "include",
+                str,
+                description="Comma-separated: `embedding` (or `calculator`) adds each face's embedding "
+                "and the model name, `pose` its yaw/pitch/roll, `quality` its quality score and measures; "
+                "`landmarks` is accepted (always shown). Anything else is refused (400 `invalid_request`).",
             )
         ],
         responses={200: ImageStatusSerializer, 401: ERRORS[401], 404: ERRORS[404]},
     )
     def get(self, request, image_id: str):
         image = own_image(request, image_id)
-        include = {part.strip() for part in request.query_params.get("include", "").split(",")}
-        return Response(image_status(image, "embedding" in include, base_url(request)))
+        plugins = include_plugins(request.query_params.get("include"))
+        return Response(image_status(image, base_url=base_url(request), plugins=plugins))
 
     @extend_schema(
         summary="Delete an image, its stored object, faces and embeddings",

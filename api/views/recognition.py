@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from api import serializers as inputs
 from api.intake import request_image
-from api.params import int_option, threshold_option
-from api.views.common import ERRORS, PARSERS, own_image, parse_uuid, with_image
-from images.models import Face, ImagePurpose
+from api.params import int_option, plugins_option, threshold_option
+from api.views.common import ERRORS, PARSERS, own_image, with_image
+from images.models import Face
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable
 from recognition import serializers as out
@@ -26,16 +26,7 @@ MAX_PAGE_SIZE = 500
 
 def own_face(request, face_id: str) -> Face:
     """The caller's face of a job or example image (probes are not addressable)."""
-    message = f"No face {face_id!r}."
-    face = (
-        Face.objects.select_related("subject", "image")
-        .filter(pk=parse_uuid(face_id, ErrorCode.FACE_NOT_FOUND, message), application=request.auth)
-        .exclude(image__purpose=ImagePurpose.PROBE)
-        .first()
-    )
-    if face is None:
-        raise ServiceError(ErrorCode.FACE_NOT_FOUND, message)
-    return face
+    return subjects.get_face(request.auth, face_id)
 
 
 class SubjectListView(APIView):
@@ -125,14 +116,9 @@ class FaceListView(APIView):
     def get(self, request):
         page = int_option(request, "page", 0, 0, 10**9)
         size = int_option(request, "size", 50, 1, MAX_PAGE_SIZE)
-        faces = Face.objects.filter(application=request.auth, subject__isnull=False).select_related("subject")
-        name = request.query_params.get("subject")
-        if name:
-            faces = faces.filter(subject__name=subjects.clean_name(name))
-        total = faces.count()
-        rows = faces.order_by("subject__name", "created_at", "id")[page * size : (page + 1) * size]
+        rows, total = subjects.example_page(request.auth, request.query_params.get("subject"), page, size)
         body = {
-            "faces": list(rows),
+            "faces": rows,
             "page": page,
             "size": size,
             "total_elements": total,
@@ -173,6 +159,30 @@ class FaceImageView(APIView):
         return HttpResponse(jpeg, content_type="image/jpeg")
 
 
+class FaceVerifyView(APIView):
+    parser_classes = PARSERS
+
+    @extend_schema(
+        summary="Compare every face of a photo with one stored example (synchronous)",
+        request=with_image(inputs.DetectInputSerializer),
+        responses={200: out.ExampleVerificationSerializer, **ERRORS},
+        description="`face_id` is a subject's face (an example). Each face of the photo (largest first, "
+        "`limit`) gets `similarity` (0.5 at the model's threshold), `distance` and `verified`.",
+    )
+    def post(self, request, face_id: str):
+        example = subjects.get_face(request.auth, face_id, examples_only=True)
+        checked = request_image(request, "image", accept_strings=True)
+        answer = sync.verify_example(
+            request.auth,
+            example,
+            checked,
+            det_prob_threshold=threshold_option(request),
+            limit=int_option(request, "limit", 0),
+            plugins=plugins_option(request),
+        )
+        return Response(answer)
+
+
 class RecognizeView(APIView):
     parser_classes = PARSERS
 
@@ -191,6 +201,7 @@ class RecognizeView(APIView):
             det_prob_threshold=threshold_option(request),
             limit=int_option(request, "limit", 0),
             prediction_count=int_option(request, "prediction_count", 1, 1, 100),
+            plugins=plugins_option(request),
         )
         return Response(result)
 
@@ -212,6 +223,7 @@ class VerifyView(APIView):
             target,
             det_prob_threshold=threshold_option(request),
             limit=int_option(request, "limit", 0),
+            plugins=plugins_option(request),
         )
         return Response(answer)
 
@@ -231,6 +243,7 @@ class DetectView(APIView):
             checked,
             det_prob_threshold=threshold_option(request),
             limit=int_option(request, "limit", 0),
+            plugins=plugins_option(request),
         )
         return Response(answer)
 
