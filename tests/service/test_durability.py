@@ -119,7 +119,7 @@ def test_queued_images_are_re_sent_only_when_the_broker_holds_fewer_messages(api
 
 
 def test_a_transient_fault_shows_as_retrying_with_the_next_attempt_and_the_error(api, settings, tmp_path):
-    settings.FACECORE_MAX_COUNTDOWN_SECONDS = 0  # keep the retry in the database (no eager re-run)
+    settings.FACECORE_MAX_COUNTDOWN_SECONDS = -1  # every retry waits in the database (no eager re-run)
     broken = tmp_path / "not-a-folder"
     broken.write_bytes(b"")
     image_id = upload_photo(api)
@@ -136,7 +136,7 @@ def test_a_transient_fault_shows_as_retrying_with_the_next_attempt_and_the_error
 
 
 def test_retries_are_counted_in_the_database_so_lost_retry_messages_still_end(api, settings, tmp_path):
-    settings.FACECORE_MAX_COUNTDOWN_SECONDS = 0
+    settings.FACECORE_MAX_COUNTDOWN_SECONDS = -1
     settings.FACECORE_JOB_MAX_RETRIES = 2
     broken = tmp_path / "not-a-folder"
     broken.write_bytes(b"")
