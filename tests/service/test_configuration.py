@@ -3,6 +3,7 @@ when a process first connects, and the error-code table is complete and document
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -63,3 +64,35 @@ def test_every_error_code_has_a_status_and_is_documented():
     documented = set(re.findall(r"`([a-z0-9_]+)`", (ROOT / "docs" / "api.md").read_text()))
     missing = {code.value for code in ErrorCode} - documented
     assert not missing, f"error codes missing from docs/api.md: {sorted(missing)}"
+
+
+def test_processes_starting_at_once_all_attach_to_the_embedded_database(tmp_path):
+    """runall starts its worker and server at the same moment (here: 8 processes)."""
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "connection.ensure_connection(); print(connection.cursor().connection.info.server_version)"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", FACECORE_DATA_DIR=str(tmp_path))
+    first = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    # Users that died without telling pgserver (each starting process prunes them: a write).
+    children = [subprocess.Popen(["true"]) for _ in range(20)]
+    dead = [child.pid for child in children if child.wait() == 0]
+    (tmp_path / "pgdata" / ".handle_pids.json").write_text(json.dumps(dead))
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    results = [(p.wait(timeout=180), *p.communicate()) for p in processes]
+    failed = [err[-800:] for code_, out, err in results if code_ != 0]
+    assert not failed, failed
