@@ -98,7 +98,7 @@ def test_without_kept_originals_the_original_is_deleted_and_a_preview_kept(
     assert annotated.status_code == 200
     assert PILImage.open(io.BytesIO(annotated.content)).format == "JPEG"
 
-    assert api.delete(image_id).status_code == 204
+    assert api.delete(image_id).status_code == 200
     assert not object_store.exists(f"images/{image_id}/annotated.jpg")
 
 

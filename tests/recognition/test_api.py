@@ -127,7 +127,9 @@ def test_deleting_an_example_image_also_deletes_its_face_crop(api, face_jpeg):
     store = get_store()
     assert store.exists(crop_key(example["face_id"]))
 
-    assert api.delete(f"/api/v1/images/{image.id}").status_code == 204
+    deleted = api.delete(f"/api/v1/images/{image.id}")
+    assert deleted.status_code == 200
+    assert deleted.json()["subjects"] == [{"subject": "alice", "removed_faces": 1, "remaining_faces": 0}]
     assert not store.exists(crop_key(example["face_id"]))
     assert not store.exists(image.object_key)
     assert not Face.objects.filter(pk=example["face_id"]).exists()
