@@ -53,7 +53,9 @@ class World:
         return self.people[name]
 
     def image(self, purpose: str = ImagePurpose.JOB) -> Image:
-        image = Image.objects.create(application=self.app, status="done", purpose=purpose, width=160, height=120)
+        image = Image.objects.create(
+            application=self.app, status="done", purpose=purpose, width=160, height=120
+        )
         image.object_key = original_key(image.id)
         image.save(update_fields=["object_key"])
         get_store().put(image.object_key, photo((200, 40, 40)), "image/jpeg")

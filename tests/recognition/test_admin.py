@@ -147,11 +147,16 @@ def test_image_page_is_read_only_and_delete_says_what_it_removed(admin_client, c
     page = admin_client.get(f"/admin/images/image/{example.image_id}/change/").content.decode()
     for field in ("status", "options", "timings", "error_code", "result"):
         assert f'name="{field}"' not in page
-    assert admin_client.post(f"/admin/images/image/{example.image_id}/change/", {"status": "failed"}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/images/image/{example.image_id}/change/", {"status": "failed"}).status_code
+        == 403
+    )
     assert Image.objects.get(pk=example.image_id).status == "done"
     confirm = admin_client.get(f"/admin/images/image/{example.image_id}/delete/").content.decode()
     assert "example(s) of subject alice" in confirm
-    response = admin_client.post(f"/admin/images/image/{example.image_id}/delete/", {"post": "yes"}, follow=True)
+    response = admin_client.post(
+        f"/admin/images/image/{example.image_id}/delete/", {"post": "yes"}, follow=True
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert any("examples removed from alice (-1, 0 left)" in m for m in messages), messages
 
@@ -209,7 +214,10 @@ def test_clusters_are_named_merged_and_split(admin_client, carl):
     post = {"action": "split_into_new_cluster", "_selected_action": [str(faces[0])]}
     admin_client.post("/admin/images/face/", post)
     assert Cluster.objects.count() == 2
-    post = {"action": "merge_selected", "_selected_action": list(Cluster.objects.values_list("pk", flat=True))}
+    post = {
+        "action": "merge_selected",
+        "_selected_action": list(Cluster.objects.values_list("pk", flat=True)),
+    }
     admin_client.post("/admin/recognition/cluster/", post)
     [merged] = Cluster.objects.all()
     assert merged.faces.count() == 3
@@ -238,7 +246,9 @@ def test_subjects_merge_and_delete_keeps_uploaded_faces(admin_client, carl):
     admin_client.post(f"/admin/recognition/subject/{alice.pk}/delete/", {"post": "yes"})
     assert not Subject.objects.exists()
     assert Face.objects.filter(pk__in=[f.pk for f in carl_faces], subject=None).count() == 3
-    clusters = set(Face.objects.filter(pk__in=[f.pk for f in carl_faces]).values_list("cluster_id", flat=True))
+    clusters = set(
+        Face.objects.filter(pk__in=[f.pk for f in carl_faces]).values_list("cluster_id", flat=True)
+    )
     assert len(clusters) == 1 and None not in clusters  # clustered again, together
     assert not Image.objects.filter(purpose="example").exists()  # alice's example photo went
 
