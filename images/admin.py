@@ -107,6 +107,9 @@ class ImageAdmin(admin.ModelAdmin):
     show_full_result_count = False
     inlines = [FaceInline, WebhookAttemptInline]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {"title": "Image", **(extra_context or {})})
+
     class Media:
         css = {"all": ("recognition/review.css",)}
 
@@ -149,7 +152,7 @@ class ImageAdmin(admin.ModelAdmin):
         if obj.original_deleted and not obj.annotated_key:
             return "original deleted, no preview kept"
         url = reverse("admin:images_image_photo", args=[obj.id])
-        return format_html('<img src="{}" style="max-width: 640px" alt="the photo with its faces">', url)
+        return format_html('<img class="fc-image-photo" src="{}" alt="the photo with its faces">', url)
 
     def photo_view(self, request, image_id: uuid.UUID) -> HttpResponse:
         """The annotated photo (boxes and landmarks), cached by the browser for an hour."""

@@ -69,6 +69,15 @@ class ClusterAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("recognition/review.css",)}
 
+    def changelist_view(self, request, extra_context=None):
+        title = "Clusters: suggested people to name"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(
+            request, object_id, form_url, {"title": "Name this cluster", **(extra_context or {})}
+        )
+
     def get_queryset(self, request):
         preview = Face.objects.order_by("-probability", "id").only("id", "cluster_id")[:PREVIEW_FACES]
         return (
@@ -99,9 +108,8 @@ class ClusterAdmin(admin.ModelAdmin):
     @admin.display(description="size", ordering="face_count")
     def size(self, obj: Cluster) -> SafeString:
         url = reverse("admin:images_face_changelist") + f"?cluster={obj.pk}"
-        return format_html(
-            '<a href="{}" title="review or split these faces">{} faces</a>', url, obj.face_count
-        )
+        label = "1 face" if obj.face_count == 1 else f"{obj.face_count} faces"
+        return format_html('<a href="{}" title="review or split these faces">{}</a>', url, label)
 
     @admin.display(description="faces")
     def all_faces(self, obj: Cluster) -> SafeString:

@@ -172,6 +172,14 @@ class FaceReviewAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("recognition/review.css",)}
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Faces", **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(
+            request, object_id, form_url, {"title": "Review a face", **(extra_context or {})}
+        )
+
     # --- queries -------------------------------------------------------------------------------
 
     def get_queryset(self, request):

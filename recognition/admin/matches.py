@@ -66,6 +66,10 @@ class MatchAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("recognition/review.css",)}
 
+    def changelist_view(self, request, extra_context=None):
+        title = "Matches: the same person in two images?"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def get_queryset(self, request):
         return queries.match_pairs(super().get_queryset(request))
 
@@ -114,11 +118,11 @@ class MatchAdmin(admin.ModelAdmin):
         if obj.confirmed:
             return ""
         return format_html(
-            '<button type="submit" class="button fc-confirm" formaction="{}" formnovalidate '
+            '<span class="fc-decide"><button type="submit" class="button fc-confirm" formaction="{}" formnovalidate '
             'title="Both become examples of the subject typed in the action bar, or of the one either has">'
             "Same person</button> "
             '<button type="submit" class="button fc-reject" formaction="{}" formnovalidate '
-            'title="Never matched or clustered together again">Different people</button>',
+            'title="Never matched or clustered together again">Different people</button></span>',
             reverse("admin:recognition_match_confirm", args=[obj.pk]),
             reverse("admin:recognition_match_reject", args=[obj.pk]),
         )

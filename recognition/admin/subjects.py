@@ -55,6 +55,9 @@ class SubjectAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("recognition/review.css",)}
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Subjects: named people", **(extra_context or {})})
+
     def get_queryset(self, request):
         preview = Face.objects.order_by("-created_at", "id").only("id", "subject_id")[:PREVIEW_FACES]
         return queries.subjects_with_counts(super().get_queryset(request)).prefetch_related(
