@@ -40,6 +40,14 @@ class Match(models.Model):
     class Meta:
         verbose_name_plural = "matches"
         constraints = [models.UniqueConstraint(fields=["face", "other_face"], name="match_unique_pair")]
+        indexes = [
+            # One row per pair (the review pages' and GET /matches' rows), by similarity.
+            models.Index(
+                fields=["similarity"],
+                name="match_pair_similarity_idx",
+                condition=models.Q(face_id__lt=models.F("other_face_id")),
+            ),
+        ]
 
 
 class Rejection(models.Model):

@@ -22,22 +22,43 @@ from django.db.models.functions import Coalesce
 from images.models import Face
 from recognition.models import Cluster, Match, Subject
 
-CONFIRMED = Q(face__subject_id__isnull=False) & Q(face__subject_id=F("other_face__subject_id"))
-"""A match whose two faces are examples of one subject."""
+SAME_SUBJECT = Q(face__subject_id__isnull=False) & Q(face__subject_id=F("other_face__subject_id"))
+"""A confirmed match: its two faces are examples of one subject."""
+NOT_SAME_SUBJECT = (
+    Q(face__subject_id__isnull=True)
+    | Q(other_face__subject_id__isnull=True)
+    | ~Q(face__subject_id=F("other_face__subject_id"))
+)
+"""A match still to review (written without CASE so the planner can use the indexes)."""
 
 
 def match_pairs(queryset: QuerySet[Match] | None = None) -> QuerySet[Match]:
     """One row per pair (matches are stored both ways), with ``confirmed`` and both faces."""
     queryset = Match.objects.all() if queryset is None else queryset
+    confirmed = Case(When(SAME_SUBJECT, then=Value(True)), default=Value(False), output_field=BooleanField())
     return (
         queryset.filter(face_id__lt=F("other_face_id"))
-        .annotate(
-            confirmed=Case(
-                When(CONFIRMED, then=Value(True)), default=Value(False), output_field=BooleanField()
-            )
-        )
+        .annotate(confirmed=confirmed)
         .select_related("face__subject", "face__image", "other_face__subject", "other_face__image")
     )
+
+
+def with_status(pairs: QuerySet[Match], status: str) -> QuerySet[Match]:
+    """``open`` (to review), ``confirmed`` or ``all``."""
+    if status == "confirmed":
+        return pairs.filter(SAME_SUBJECT)
+    if status == "open":
+        return pairs.filter(NOT_SAME_SUBJECT)
+    return pairs
+
+
+COUNT_CAP = 10_000
+"""Long match lists are counted up to here (an exact count would cost more than the page)."""
+
+
+def counted(queryset: QuerySet, cap: int | None = None) -> int:
+    """``min(queryset.count(), cap)`` (default COUNT_CAP), reading at most ``cap`` rows."""
+    return queryset.order_by()[: cap or COUNT_CAP].count()
 
 
 def involving_face(face_id) -> Q:

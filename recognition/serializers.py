@@ -249,8 +249,11 @@ class MatchPageSerializer(serializers.Serializer):
     matches = MatchPairSerializer(many=True)
     page = serializers.IntegerField()
     size = serializers.IntegerField()
-    total_elements = serializers.IntegerField()
+    total_elements = serializers.IntegerField(help_text="Counted up to 10,000 (see total_is_exact).")
     total_pages = serializers.IntegerField()
+    total_is_exact = serializers.BooleanField(
+        help_text="False when there are 10,000 or more: total_elements is then 10,000, and later pages still work."
+    )
 
 
 class FaceReviewSerializer(serializers.Serializer):

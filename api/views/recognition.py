@@ -132,6 +132,7 @@ class FaceListView(APIView):
 class FaceDetailView(APIView):
     @extend_schema(
         summary="A face for review: subject, cluster, matches, suggested subjects, rejections",
+        operation_id="v1_face_review",
         responses={200: out.FaceReviewSerializer, 404: ERRORS[404]},
     )
     def get(self, request, face_id: str):

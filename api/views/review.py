@@ -92,8 +92,7 @@ class MatchListView(APIView):
         status = params.get("status", "open")
         if status not in ("open", "confirmed", "all"):
             raise ServiceError(ErrorCode.INVALID_REQUEST, "'status' must be open, confirmed or all.")
-        if status != "all":
-            pairs = pairs.filter(confirmed=status == "confirmed")
+        pairs = queries.with_status(pairs, status)
         if params.get("face_id"):
             face_id = parse_uuid(params["face_id"], ErrorCode.INVALID_REQUEST, "'face_id' must be a UUID.")
             pairs = pairs.filter(queries.involving_face(face_id))
@@ -103,7 +102,7 @@ class MatchListView(APIView):
         if params.get("subject"):
             subject = subjects.get_subject(request.auth, params["subject"])
             pairs = pairs.filter(queries.involving_subject(subject.pk))
-        total = pairs.count()
+        total = queries.counted(pairs)
         rows = pairs.order_by("-similarity", "id")[page * size : (page + 1) * size]
         body = {
             "matches": list(rows),
@@ -111,6 +110,7 @@ class MatchListView(APIView):
             "size": size,
             "total_elements": total,
             "total_pages": (total + size - 1) // size,
+            "total_is_exact": total < queries.COUNT_CAP,
         }
         return Response(out.MatchPageSerializer(body).data)
 

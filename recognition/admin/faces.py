@@ -30,6 +30,7 @@ from infra.errors import ServiceError
 from recognition import queries, review
 from recognition import subjects as subject_services
 from recognition.admin import filters
+from recognition.admin.paging import DeferredJoinPaginator
 from recognition.admin.thumbs import thumb, thumbnail_response, thumbs
 from recognition.models import Subject
 from tenants.models import Application
@@ -124,6 +125,7 @@ class FaceReviewAdmin(admin.ModelAdmin):
     )
     list_select_related = ("image", "subject")
     list_per_page = 50
+    paginator = DeferredJoinPaginator
     show_full_result_count = False
     ordering = ("-created_at",)
     search_fields = ("subject__name",)

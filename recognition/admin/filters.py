@@ -134,10 +134,7 @@ class MatchStatusFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        current = self.value() or self.DEFAULT
-        if current == "all":
-            return queryset
-        return queryset.filter(confirmed=current == "confirmed")
+        return queries.with_status(queryset, self.value() or self.DEFAULT)
 
 
 class MatchFaceFilter(UuidValue, OneObjectFilter):

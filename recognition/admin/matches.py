@@ -23,6 +23,7 @@ from recognition import queries, review
 from recognition import subjects as subject_services
 from recognition.admin import filters
 from recognition.admin.faces import SubjectActionForm, reviewer
+from recognition.admin.paging import CappedCountPaginator
 from recognition.admin.thumbs import thumb
 from recognition.models import Match
 
@@ -57,6 +58,7 @@ class MatchAdmin(admin.ModelAdmin):
         "application",
     )
     list_per_page = 50
+    paginator = CappedCountPaginator
     show_full_result_count = False
     ordering = ("-id",)
     action_form = SubjectActionForm

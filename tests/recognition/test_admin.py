@@ -261,3 +261,11 @@ def test_mark_two_faces_different_splits_their_cluster(admin_client, carl):
     first.refresh_from_db()
     third.refresh_from_db()
     assert first.cluster_id != third.cluster_id
+
+
+def test_the_matches_page_counts_up_to_a_cap(admin_client, carl, monkeypatch):
+    from recognition.admin.paging import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 2)
+    page = admin_client.get("/admin/recognition/match/").content.decode()
+    assert "2 or more matches" in page

@@ -196,3 +196,23 @@ def match_between_examples(a: str, b: str) -> int:
         application_id=face_a.application_id, face=face_a, other_face=face_b, distance=0.2, similarity=0.99
     )
     return match.pk
+
+
+def test_crops_are_kept_when_originals_are_not(api, settings):
+    """With FACECORE_KEEP_ORIGINALS=false the worker stores each face's crop with the preview, so
+    the review pages' thumbnails (and GET /faces/{id}/img) still work."""
+    settings.FACECORE_KEEP_ORIGINALS = False
+    status = submit(api, photo_of(BLUE))
+    assert status["original_deleted"] is True
+    crop = api.get(f"/api/v1/faces/{status['faces'][0]['face_id']}/img")
+    assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+
+
+def test_long_match_lists_are_counted_up_to_a_cap(api, monkeypatch):
+    import recognition.queries
+
+    three_photos_of_gina(api)
+    assert api.get("/api/v1/matches").json()["total_is_exact"] is True
+    monkeypatch.setattr(recognition.queries, "COUNT_CAP", 2)
+    page = api.get("/api/v1/matches", {"size": 1, "page": 2}).json()
+    assert (page["total_elements"], page["total_is_exact"], len(page["matches"])) == (2, False, 1)
