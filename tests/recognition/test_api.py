@@ -99,11 +99,11 @@ def test_rename_merges_and_delete_removes_faces_and_embeddings(api, photos):
     first = enrol(api, "alice", photos("img1"))
     enrol(api, "al", photos("img6"))
     merged = api.put("/api/v1/subjects/al", {"subject": "alice"}, format="json").json()
-    assert merged == {"subject": "alice", "merged": True}
+    assert merged == {"subject": "alice", "merged": True, "cleared_rejections": 0}
     assert api.get("/api/v1/subjects").json()["subjects"] == [{"subject": "alice", "face_count": 2}]
 
     renamed = api.put("/api/v1/subjects/alice", {"subject": "carol"}, format="json").json()
-    assert renamed == {"subject": "carol", "merged": False}
+    assert renamed == {"subject": "carol", "merged": False, "cleared_rejections": 0}
 
     deleted = api.delete("/api/v1/subjects/carol")
     assert deleted.status_code == 200 and deleted.json()["deleted_faces"] == 2
