@@ -303,8 +303,18 @@ def run(identities: int, runs: int, keep: str = "") -> tuple[Loaded, list[dict]]
             connection.creation.destroy_test_db(name, verbosity=0)
 
 
+def target_line(results: list[dict]) -> str:
+    pages = [r for r in results if not r["label"].startswith("API")]
+    slow = [r for r in pages if r["p95"] >= TARGET_MS]
+    worst = max(pages, key=lambda r: r["p95"])
+    line = f"Target: every admin page p95 < {TARGET_MS:.0f} ms at 100,000 faces; "
+    if not slow:
+        return line + f"met (slowest: {worst['label']}, p95 {worst['p95']:.0f} ms)."
+    names = ", ".join(f"{r['label']} (p95 {r['p95']:.0f} ms)" for r in slow)
+    return line + f"NOT met by {names}."
+
+
 def report(data: Loaded, results: list[dict], runs: int) -> str:
-    worst = max(r["p95"] for r in results)
     rows = [
         [
             r["label"],
@@ -331,12 +341,13 @@ def report(data: Loaded, results: list[dict], runs: int) -> str:
             "the HTML (thumbnails are separate, cached requests).",
             "",
             markdown_table(["page", "URL", "p50 ms", "p95 ms", "queries", "KB"], rows),
-            f"Target: every page p95 < {TARGET_MS:.0f} ms at 100,000 faces; "
-            + (
-                f"met (slowest p95 {worst:.0f} ms)."
-                if worst < TARGET_MS
-                else f"NOT met (slowest p95 {worst:.0f} ms)."
-            ),
+            target_line(results),
+            "",
+            "Match lists are counted up to 10,000 rows (an exact count of 400,000 open pairs took 250-400 ms "
+            "on its own); the confirmed list is ordered by subject, which lets PostgreSQL start from the "
+            "subjects' faces. `GET /api/v1/clusters` is the older unpaginated listing (every cluster with "
+            "its face ids, 1 MB here): a client reviewing thousands of clusters should page through the "
+            "admin or `GET /api/v1/faces/{id}` instead.",
             "",
         ]
     )
