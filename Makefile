@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk bench-engine bench-recognition clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-recognition bench-review clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,21 @@ compreface-sdk: $(SDK_VENV)/.installed
 run: models
 	$(BIN)/python manage.py runall
 
-## test: lint, then the whole test suite against real services and models
-test: models-all compreface-sdk lint
+## browser-deps: the system Chromium and its driver for the browser tests (apt; they skip without)
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null \
+		|| echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "chromium/chromedriver missing and not installable here: the browser tests will be skipped"; fi
+
+## test: lint, then the whole test suite against real services and models (browser tests included)
+test: models-all compreface-sdk lint browser-deps
 	$(BIN)/python -m pytest
+
+## screenshots: the review pages as the browser test sees them -> docs/screenshots/*.png
+screenshots: models browser-deps
+	FACECORE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q -k reviewer
 
 ## test-fast: the fast tier while editing: no broker, no S3 server, no TensorFlow (fake engine, eager tasks)
 test-fast: $(STAMP)
@@ -62,6 +74,10 @@ bench-engine: models-all
 ## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
 bench-recognition: models-all
 	$(BIN)/python -m bench.recognition
+
+## bench-review: the admin's review pages with 100,000 faces -> docs/benchmarks.md
+bench-review: $(STAMP)
+	$(BIN)/python -m bench.review_pages
 
 clean:
 	rm -rf $(VENV) $(SDK_VENV) var

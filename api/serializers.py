@@ -107,3 +107,30 @@ class VerifyInputSerializer(serializers.Serializer):
     det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
     limit = serializers.IntegerField(required=False, min_value=0, help_text="Target faces; 0 = all.")
     face_plugins = serializers.CharField(required=False, help_text=FACE_PLUGINS_HELP)
+
+
+class ConfirmMatchInputSerializer(serializers.Serializer):
+    subject = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The subject both faces are examples of (created when missing). Optional when one "
+        "face already has a subject.",
+    )
+
+
+class ClusterMergeInputSerializer(serializers.Serializer):
+    clusters = serializers.ListField(
+        child=StrictIntegerField(min_value=1),
+        min_length=1,
+        max_length=100,
+        help_text="The clusters whose faces move into this one (they are deleted).",
+    )
+
+
+class ClusterSplitInputSerializer(serializers.Serializer):
+    face_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=1000,
+        help_text="Faces of this cluster that move into a new cluster of their own.",
+    )

@@ -131,7 +131,11 @@ class Face(models.Model):
         ordering = [
             ((models.F("x_max") - models.F("x_min")) * (models.F("y_max") - models.F("y_min"))).desc()
         ]
-        indexes = [models.Index(fields=["application", "model"], name="api_face_applica_fb1929_idx")]
+        indexes = [
+            models.Index(fields=["application", "model"], name="api_face_applica_fb1929_idx"),
+            # The review pages list the newest faces first, 50 at a time (recognition/admin).
+            models.Index(fields=["created_at", "id"], name="face_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return str(self.id)

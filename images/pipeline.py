@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from facecore.decode import DecodedImage
-from facecore.draw import annotate
+from facecore.draw import annotate, face_crop
 from facecore.engine import get_engine
 from facecore.errors import ImageError, ModelUnavailableError
 from facecore.quality import assess_face
@@ -29,7 +29,7 @@ from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
 from images.signals import faces_stored
 from infra.errors import ErrorCode
-from infra.storage import ObjectNotFound, get_store
+from infra.storage import ObjectNotFound, crop_key, get_store
 from infra.storage import annotated_key as annotated_key_for
 
 log = logging.getLogger(__name__)
@@ -216,11 +216,17 @@ def _process(image: Image) -> None:
 
     keep = settings.FACECORE_KEEP_ORIGINALS
     preview_key = ""
+    rows = _face_rows(image, result, decoded)
+    crop_keys: list[str] = []
     if not keep:
-        # The original goes away; keep a small annotated preview for GET .../annotated.
+        # The original goes away; keep a small annotated preview for GET .../annotated and each
+        # face's crop (GET /faces/{id}/img, the review pages' thumbnails).
         start = time.perf_counter()
         preview_key = annotated_key_for(image.id)
         store.put(preview_key, annotate(decoded, result.faces), "image/jpeg")
+        for row, face in zip(rows, result.faces, strict=True):
+            crop_keys.append(crop_key(row.id))
+            store.put(crop_keys[-1], face_crop(decoded, face), "image/jpeg")
         timings["preview"] = _ms(start)
 
     start = time.perf_counter()
@@ -231,7 +237,7 @@ def _process(image: Image) -> None:
         else:
             gone = False
             FaceRow.objects.filter(image=locked).delete()
-            faces = FaceRow.objects.bulk_create(_face_rows(locked, result, decoded))
+            faces = FaceRow.objects.bulk_create(rows)
             faces_stored.send(sender=Image, image=locked, faces=faces)
             locked.status = ImageStatus.DONE
             locked.error_code = ""
@@ -247,9 +253,9 @@ def _process(image: Image) -> None:
             locked.save()
             webhooks.schedule(locked)
     if gone:
-        # Deleted while we worked: do not leave a preview behind.
-        if preview_key:
-            store.delete(preview_key)
+        # Deleted while we worked: do not leave a preview or crops behind.
+        for key in ([preview_key] if preview_key else []) + crop_keys:
+            store.delete(key)
         return
     if not keep:
         store.delete(image.object_key)

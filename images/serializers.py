@@ -246,3 +246,19 @@ def image_status(
 
 def image_summary(image: Image, base_url: str = "") -> dict:
     return ImageSummarySerializer(image, context={"base_url": base_url}).data
+
+
+class SubjectShrunkSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    removed_faces = serializers.IntegerField(help_text="Examples of this subject deleted with the image.")
+    remaining_faces = serializers.IntegerField(help_text="Examples the subject has left.")
+
+
+class ImageDeletedSerializer(serializers.Serializer):
+    """What DELETE /images/{id} removed (an images.deletion.ImageDeletion)."""
+
+    image_id = serializers.UUIDField()
+    deleted_faces = serializers.IntegerField(help_text="Faces deleted with their embeddings and crops.")
+    subjects = SubjectShrunkSerializer(
+        many=True, help_text="Subjects that lost examples (faces of this image assigned to them)."
+    )

@@ -41,6 +41,12 @@ class ErrorCode(StrEnum):
     SUBJECT_NOT_FOUND = "subject_not_found"
     FACE_NOT_FOUND = "face_not_found"
     CLUSTER_NOT_FOUND = "cluster_not_found"
+    MATCH_NOT_FOUND = "match_not_found"
+    # Review (docs/recognition.md "Review")
+    SUBJECT_REQUIRED = "subject_required"
+    SUBJECTS_DIFFER = "subjects_differ"
+    SAME_SUBJECT = "same_subject"
+    EXAMPLE_FACE = "example_face"
     # The service and its parts
     STORAGE_UNAVAILABLE = "storage_unavailable"
     QUEUE_UNAVAILABLE = "queue_unavailable"
@@ -80,6 +86,11 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.SUBJECT_NOT_FOUND: 404,
     ErrorCode.FACE_NOT_FOUND: 404,
     ErrorCode.CLUSTER_NOT_FOUND: 404,
+    ErrorCode.MATCH_NOT_FOUND: 404,
+    ErrorCode.SUBJECT_REQUIRED: 400,
+    ErrorCode.SUBJECTS_DIFFER: 409,
+    ErrorCode.SAME_SUBJECT: 409,
+    ErrorCode.EXAMPLE_FACE: 409,
     ErrorCode.STORAGE_UNAVAILABLE: 503,
     ErrorCode.QUEUE_UNAVAILABLE: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,

@@ -11,6 +11,10 @@ In the spirit of Immich's face grouping (density based, one face at a time):
   ``FACECORE_CLUSTER_MIN_FACES`` different images, they form a new cluster together;
 * else the face waits unclustered; a later face can pull it into a new cluster.
 
+Rejected matches (recognition.rejections) are respected: a face is never placed in a cluster
+that holds a face it was marked different from, never forms a cluster with such a face, and a
+subject whose example it was marked different from does not make it "known".
+
 Callers hold the application's advisory lock (``lock_application``) so concurrent workers do
 not create two clusters for the same person.
 """
@@ -24,9 +28,10 @@ from django.db import connection
 from django.utils import timezone
 
 from images.models import Face
+from recognition import rejections
 from recognition.models import Cluster
 from recognition.models_info import model_info
-from recognition.search import nearest
+from recognition.search import Neighbour, nearest
 
 NEIGHBOURS = 30
 
@@ -39,17 +44,29 @@ def lock_application(application_id) -> None:
         )
 
 
-def is_known(face: Face) -> bool:
+def is_known(face: Face, excluded_subjects: set[int] | None = None) -> bool:
+    """Its nearest example (of a subject not excluded for it) is within the threshold."""
     info = model_info(face.model)
+    if excluded_subjects is None:
+        excluded_subjects = rejections.excluded_subjects([face.id])
     hits = nearest(
-        face.application_id, face.model, face.embedding, k=1, scope="subjects", max_distance=info.threshold
+        face.application_id,
+        face.model,
+        face.embedding,
+        k=1,
+        scope="subjects",
+        max_distance=info.threshold,
+        exclude_subject_ids=excluded_subjects,
     )
     return bool(hits)
 
 
 def cluster_face(face: Face) -> int | None:
-    """Place one new face; returns its cluster id (None when it stays unclustered)."""
-    if face.embedding is None or not face.model or face.subject_id is not None or is_known(face):
+    """Place one face (new, or unassigned again); returns its cluster id (None: unclustered)."""
+    if face.embedding is None or not face.model or face.subject_id is not None:
+        return None
+    different = rejections.partners_of(face.id)
+    if is_known(face, rejections.subjects_of(different)):
         return None
     info = model_info(face.model)
     neighbours = nearest(
@@ -60,8 +77,12 @@ def cluster_face(face: Face) -> int | None:
         scope="unnamed_jobs",
         max_distance=info.threshold,
         exclude_image_id=face.image_id,
+        exclude_face_ids=different,
     )
-    votes = Counter(n.cluster_id for n in neighbours if n.cluster_id is not None)
+    blocked = rejections.clusters_of(different)
+    votes = Counter(
+        n.cluster_id for n in neighbours if n.cluster_id is not None and n.cluster_id not in blocked
+    )
     if votes:
         cluster_id, count = votes.most_common(1)[0]
         if count >= settings.FACECORE_CLUSTER_MIN_AGREE:
@@ -69,16 +90,29 @@ def cluster_face(face: Face) -> int | None:
             Cluster.objects.filter(pk=cluster_id).update(updated_at=timezone.now())
             face.cluster_id = cluster_id
             return cluster_id
-    nearest_per_image: dict = {}
-    for n in neighbours:
-        if n.cluster_id is None and n.image_id not in nearest_per_image:
-            nearest_per_image[n.image_id] = n.face_id
-    if 1 + len(nearest_per_image) < settings.FACECORE_CLUSTER_MIN_FACES:
+    members = new_cluster_members([n for n in neighbours if n.cluster_id is None])
+    if 1 + len(members) < settings.FACECORE_CLUSTER_MIN_FACES:
         return None
     cluster = Cluster.objects.create(application_id=face.application_id)
-    Face.objects.filter(pk__in=[face.pk, *nearest_per_image.values()]).update(cluster=cluster)
+    Face.objects.filter(pk__in=[face.pk, *members]).update(cluster=cluster)
     face.cluster_id = cluster.id
     return cluster.id
+
+
+def new_cluster_members(unclustered: list[Neighbour]) -> list:
+    """The nearest unclustered neighbour of each other image, nearest first, leaving out any
+    that was marked different from one already taken."""
+    rejected = rejections.pairs_among(n.face_id for n in unclustered)
+    taken: list = []
+    images: set = set()
+    for n in unclustered:
+        if n.image_id in images:
+            continue
+        if any(rejections.ordered(n.face_id, t) in rejected for t in taken):
+            continue
+        images.add(n.image_id)
+        taken.append(n.face_id)
+    return taken
 
 
 def cluster_faces(faces: list[Face]) -> list[int | None]:

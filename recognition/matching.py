@@ -1,7 +1,7 @@
 """Image matches: faces in other job images of the same application that are the same person.
 
 Computed when a job's faces are stored and kept as ``Match`` rows in both directions, so an
-earlier image also lists the faces of later ones.
+earlier image also lists the faces of later ones. A pair a reviewer rejected is never stored again.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from images.models import Face
+from recognition import rejections
 from recognition.models import Match
 from recognition.models_info import model_info
 from recognition.search import nearest
@@ -17,6 +18,7 @@ from recognition.search import nearest
 def store_matches(faces: list[Face]) -> int:
     """Find and store the matches of ``faces`` (all from one job image); returns rows written."""
     rows: list[Match] = []
+    rejected = rejections.partners(f.id for f in faces)
     for face in faces:
         if face.embedding is None or not face.model:
             continue
@@ -29,6 +31,7 @@ def store_matches(faces: list[Face]) -> int:
             scope="jobs",
             max_distance=info.threshold,
             exclude_image_id=face.image_id,
+            exclude_face_ids=rejected.get(face.id, ()),
         )
         for n in neighbours:
             similarity = info.similarity(n.distance)

@@ -1,4 +1,5 @@
-"""Who the faces are: subjects (named people), clusters (suggested people) and matches."""
+"""Who the faces are: subjects (named people), clusters (suggested people), matches, and the
+reviewers' rejections of matches."""
 
 from __future__ import annotations
 
@@ -39,3 +40,38 @@ class Match(models.Model):
     class Meta:
         verbose_name_plural = "matches"
         constraints = [models.UniqueConstraint(fields=["face", "other_face"], name="match_unique_pair")]
+        indexes = [
+            # One row per pair (the review pages' and GET /matches' rows), by similarity.
+            models.Index(
+                fields=["similarity"],
+                name="match_pair_similarity_idx",
+                condition=models.Q(face_id__lt=models.F("other_face_id")),
+            ),
+        ]
+
+
+class Rejection(models.Model):
+    """A reviewer said ``face_a`` and ``face_b`` are different people (a rejected match).
+
+    One row per pair, stored with ``face_a < face_b``. Every recognition path respects it
+    (recognition.rejections): the two faces are never matched or clustered together again, and
+    the subject of one is never proposed for the other.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="rejections")
+    face_a = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
+    face_b = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=200, blank=True, help_text="Who rejected it: admin:<user> or api.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "rejected match"
+        constraints = [
+            models.UniqueConstraint(fields=["face_a", "face_b"], name="rejection_unique_pair"),
+            models.CheckConstraint(
+                condition=models.Q(face_a__lt=models.F("face_b")), name="rejection_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.face_a_id} is not {self.face_b_id}"

@@ -1,10 +1,13 @@
-"""Who is this face? The nearest subjects of each face, as stored in ``Image.result``."""
+"""Who is this face? The nearest subjects of each face, as stored in ``Image.result`` and shown
+to reviewers. A subject is never proposed for a face that was marked different from one of its
+faces (recognition.rejections)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from images.models import Face, Image, ImagePurpose
+from recognition import rejections
 from recognition.models import Subject
 from recognition.models_info import model_info
 from recognition.search import nearest
@@ -16,13 +19,27 @@ CANDIDATES_PER_PREDICTION = 10
 
 
 def subject_predictions(face: Face, prediction_count: int) -> list[dict]:
-    """The ``prediction_count`` most similar subjects, most similar first (best example each)."""
+    """The ``prediction_count`` most similar subjects, most similar first (best example each).
+
+    The face's own subject (when it has one) counts like any other; subjects excluded by a
+    rejected match are left out.
+    """
     if face.embedding is None or not face.model or prediction_count <= 0:
         return []
     info = model_info(face.model)
     k = max(20, prediction_count * CANDIDATES_PER_PREDICTION)
     best: dict[int, float] = {}
-    for n in nearest(face.application_id, face.model, face.embedding, k=k, scope="subjects"):
+    excluded = rejections.excluded_subjects([face.id])
+    found = nearest(
+        face.application_id,
+        face.model,
+        face.embedding,
+        k=k,
+        scope="subjects",
+        exclude_face_ids=[face.id],
+        exclude_subject_ids=excluded,
+    )
+    for n in found:
         if n.subject_id not in best:
             best[n.subject_id] = n.distance
     ranked = sorted(best.items(), key=lambda item: item[1])[:prediction_count]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,11 +69,15 @@ def nearest_query(
     k: int,
     scope: str,
     exclude_image_id: uuid.UUID | str | None = None,
+    exclude_face_ids: Collection[uuid.UUID | str] = (),
+    exclude_subject_ids: Collection[int] = (),
     exact: bool = False,
 ) -> tuple[str, list]:
     """The SQL (and parameters) of ``nearest``: the indexed expression, ordered by it, limited.
 
     ``exact`` compares the uncast column instead, which no HNSW index matches: an exact scan.
+    ``exclude_face_ids`` / ``exclude_subject_ids`` leave out faces (and subjects' faces) that a
+    reviewer marked different (recognition.rejections); empty, they add nothing to the query.
     """
     dim = model_info(model).dimension
     expr = "f.embedding" if exact else embedding_expr(model)
@@ -83,6 +87,12 @@ def nearest_query(
     if exclude_image_id is not None:
         where.append("f.image_id <> %s")
         params.append(str(exclude_image_id))
+    if exclude_face_ids:
+        where.append("NOT (f.id = ANY(%s::uuid[]))")
+        params.append([str(face_id) for face_id in exclude_face_ids])
+    if exclude_subject_ids:
+        where.append("(f.subject_id IS NULL OR NOT (f.subject_id = ANY(%s::bigint[])))")
+        params.append([int(subject_id) for subject_id in exclude_subject_ids])
     sql = (
         f"SELECT f.id, f.image_id, f.subject_id, f.cluster_id, {expr} <=> %s::{cast} AS cos "
         f"FROM {Face._meta.db_table} f JOIN {Image._meta.db_table} i ON i.id = f.image_id "
@@ -101,6 +111,8 @@ def nearest(
     scope: str,
     max_distance: float | None = None,
     exclude_image_id: uuid.UUID | str | None = None,
+    exclude_face_ids: Collection[uuid.UUID | str] = (),
+    exclude_subject_ids: Collection[int] = (),
     ef_search: int | None = None,
 ) -> list[Neighbour]:
     """The ``k`` nearest faces of one application, nearest first.
@@ -110,7 +122,13 @@ def nearest(
     than ``k`` rows; then the query is repeated as an exact scan (cheap exactly when the scope
     is small).
     """
-    kwargs = {"k": k, "scope": scope, "exclude_image_id": exclude_image_id}
+    kwargs = {
+        "k": k,
+        "scope": scope,
+        "exclude_image_id": exclude_image_id,
+        "exclude_face_ids": exclude_face_ids,
+        "exclude_subject_ids": exclude_subject_ids,
+    }
     sql, params = nearest_query(application_id, model, vector, **kwargs)
     ef = max(int(ef_search or settings.FACECORE_SEARCH_EF), int(k))
     with transaction.atomic(), connection.cursor() as cursor:

@@ -20,12 +20,23 @@ class SubjectListSerializer(serializers.Serializer):
     subjects = SubjectCountSerializer(many=True)
 
 
-class RenamedSerializer(SubjectNameSerializer):
+class ClearedRejectionsMixin(serializers.Serializer):
+    cleared_rejections = serializers.IntegerField(
+        help_text="Rejected matches overruled by this action (both faces now in one subject or cluster), deleted."
+    )
+
+
+class RenamedSerializer(SubjectNameSerializer, ClearedRejectionsMixin):
     merged = serializers.BooleanField(help_text="True when the new name existed and the two were merged.")
 
 
 class SubjectDeletedSerializer(SubjectNameSerializer):
-    deleted_faces = serializers.IntegerField()
+    deleted_faces = serializers.IntegerField(
+        help_text="Faces of the example photos uploaded for this subject, deleted with the photos."
+    )
+    unassigned_faces = serializers.IntegerField(
+        help_text="Faces of uploaded images that were assigned to it: kept, unnamed again, clustered again."
+    )
 
 
 class DeletedCountSerializer(serializers.Serializer):
@@ -142,6 +153,7 @@ class ExampleVerificationSerializer(serializers.Serializer):
 class MatchSerializer(serializers.Serializer):
     """A ``Match``, shown as the other face."""
 
+    match_id = serializers.IntegerField(source="id", help_text="For /matches/{match_id}/confirm|reject.")
     face_id = serializers.UUIDField(source="other_face.id")
     image_id = serializers.UUIDField(source="other_face.image_id")
     box = BoxSerializer(source="other_face")
@@ -186,5 +198,96 @@ class ClusterListSerializer(serializers.Serializer):
     clusters = ClusterSerializer(many=True)
 
 
-class AssignedSerializer(SubjectNameSerializer):
+class AssignedSerializer(SubjectNameSerializer, ClearedRejectionsMixin):
+    """A review.Assigned: faces that are now examples of ``subject``."""
+
+    subject = serializers.CharField(source="subject.name")
     face_ids = serializers.ListField(child=serializers.UUIDField())
+
+
+class MatchConfirmedSerializer(AssignedSerializer):
+    match_id = serializers.IntegerField()
+
+
+class MatchRejectedSerializer(serializers.Serializer):
+    """A review.Rejected."""
+
+    match_id = serializers.IntegerField()
+    face_ids = serializers.ListField(child=serializers.UUIDField(), help_text="The pair marked different.")
+    moved_face_id = serializers.UUIDField(
+        allow_null=True, help_text="The face that left the cluster both were in (null when they were not)."
+    )
+    moved_to_cluster = serializers.IntegerField(allow_null=True, help_text="Where it was clustered again.")
+
+
+class FaceAssignmentSerializer(ClearedRejectionsMixin):
+    face_id = serializers.UUIDField()
+    subject = serializers.CharField(allow_null=True)
+    cluster_id = serializers.IntegerField(allow_null=True)
+
+
+class ClusterChangedSerializer(ClearedRejectionsMixin):
+    cluster = ClusterSerializer()
+    new_cluster = ClusterSerializer(required=False, help_text="Only after a split: the faces split out.")
+
+
+class ReviewFaceRefSerializer(serializers.Serializer):
+    """One face of a match pair, as a reviewer sees it."""
+
+    face_id = serializers.UUIDField(source="id")
+    image_id = serializers.UUIDField()
+    subject = serializers.CharField(source="subject.name", allow_null=True, default=None)
+    cluster_id = serializers.IntegerField(allow_null=True)
+
+
+class MatchPairSerializer(serializers.Serializer):
+    """A ``Match`` (one row per pair) with both faces."""
+
+    match_id = serializers.IntegerField(source="id")
+    similarity = serializers.FloatField()
+    distance = serializers.FloatField()
+    confirmed = serializers.BooleanField(help_text="Both faces are examples of one subject.")
+    faces = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_faces(self, match) -> list[dict]:
+        return ReviewFaceRefSerializer([match.face, match.other_face], many=True).data
+
+    def to_representation(self, match) -> dict:
+        out = super().to_representation(match)
+        out["distance"] = round(out["distance"], 5)
+        out["similarity"] = round(out["similarity"], 5)
+        return out
+
+
+class MatchPageSerializer(serializers.Serializer):
+    matches = MatchPairSerializer(many=True)
+    page = serializers.IntegerField()
+    size = serializers.IntegerField()
+    total_elements = serializers.IntegerField(help_text="Counted up to 10,000 (see total_is_exact).")
+    total_pages = serializers.IntegerField()
+    total_is_exact = serializers.BooleanField(
+        help_text="False when there are 10,000 or more: total_elements is then 10,000, and later pages still work."
+    )
+
+
+class FaceReviewSerializer(serializers.Serializer):
+    """GET /faces/{id}: a face with what recognition knows about it (set on the Face by the view:
+    ``ordered_matches``, ``predictions``, ``rejected_face_ids``)."""
+
+    face_id = serializers.UUIDField(source="id")
+    image_id = serializers.UUIDField()
+    purpose = serializers.CharField(source="image.purpose", help_text="`job` or `example`.")
+    box = BoxSerializer(source="*")
+    probability = serializers.FloatField()
+    model = serializers.CharField(allow_null=True)
+    subject = serializers.CharField(source="subject.name", allow_null=True, default=None)
+    cluster_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    matches = MatchSerializer(source="ordered_matches", many=True, help_text="Nearest first.")
+    suggestions = PredictionSerializer(
+        source="predictions", many=True, help_text="Most similar subjects (none marked different from it)."
+    )
+    rejected_face_ids = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Faces a reviewer marked as different people."
+    )

@@ -1,8 +1,12 @@
-"""Subjects (named people) and their example faces: create, rename/merge, delete, enrol."""
+"""Subjects (named people) and their example faces: create, rename/merge, delete, enrol.
+
+Deleting a subject deletes only the example photos uploaded for it; faces of uploaded images
+(jobs) that were assigned to it stay, unnamed again, and are clustered again."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -10,7 +14,9 @@ from facecore.draw import face_crop
 from images.models import Face, Image, ImagePurpose
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable, crop_key, get_store
-from recognition.models import Cluster, Subject
+from recognition import rejections
+from recognition.clustering import cluster_face, lock_application
+from recognition.models import Subject
 from tenants.models import Application
 
 MAX_NAME = 200
@@ -87,29 +93,47 @@ def create_subject(app: Application, name: str) -> Subject:
         raise ServiceError(ErrorCode.SUBJECT_EXISTS, f"Subject {name!r} already exists.") from exc
 
 
-def rename_subject(app: Application, old: str, new: str) -> tuple[Subject, bool]:
-    """Rename ``old`` to ``new``; when ``new`` exists, move old's faces there (merge). -> (subject, merged)"""
+def rename_subject(app: Application, old: str, new: str) -> tuple[Subject, bool, int]:
+    """Rename ``old`` to ``new``; when ``new`` exists, move old's faces there (merge).
+
+    -> (subject, merged, cleared rejections: pairs marked different that now share the subject)
+    """
     with transaction.atomic():
+        lock_application(app.id)
         subject = get_subject(app, old)
         if old == new:
-            return subject, False
+            return subject, False, 0
         target = Subject.objects.select_for_update().filter(application=app, name=new).first()
         if target is None:
             subject.name = new
             subject.save(update_fields=["name"])
-            return subject, False
+            return subject, False, 0
         Face.objects.filter(subject=subject).update(subject=target)
         subject.delete()
-        return target, True
+        return target, True, rejections.clear_within_subject(target.pk)
 
 
-def merge_subjects(app: Application, sources: list[Subject], target: Subject) -> int:
-    """Move every face of ``sources`` to ``target`` and delete the sources; returns faces moved."""
+def merge_subjects(app: Application, sources: list[Subject], target: Subject) -> tuple[int, int]:
+    """Move every face of ``sources`` to ``target`` and delete the sources; (faces moved, cleared rejections)."""
     with transaction.atomic():
+        lock_application(app.id)
         ids = [s.pk for s in sources if s.pk != target.pk]
         moved = Face.objects.filter(application=app, subject_id__in=ids).update(subject=target)
         Subject.objects.filter(application=app, pk__in=ids).delete()
-        return moved
+        return moved, rejections.clear_within_subject(target.pk)
+
+
+def _delete_objects(faces: list[Face], example_images: list[Image]) -> None:
+    """The faces' crops and the example images' objects; 503 (nothing deleted) when the store is down."""
+    store = get_store()
+    try:
+        for face in faces:
+            store.delete(crop_key(face.id))
+        for image in example_images:
+            for key in image.stored_object_keys():
+                store.delete(key)
+    except StorageUnavailable as exc:
+        raise storage_unavailable() from exc
 
 
 def delete_faces(faces: list[Face]) -> int:
@@ -117,27 +141,44 @@ def delete_faces(faces: list[Face]) -> int:
 
     Objects are deleted first: if the store is down nothing is deleted (503).
     """
-    store = get_store()
-    example_images = {f.image_id: f.image for f in faces if f.image.purpose == ImagePurpose.EXAMPLE}
-    try:
-        for face in faces:
-            store.delete(crop_key(face.id))
-        for image in example_images.values():
-            for key in image.stored_object_keys():
-                store.delete(key)
-    except StorageUnavailable as exc:
-        raise storage_unavailable() from exc
+    example_images = list(
+        {f.image_id: f.image for f in faces if f.image.purpose == ImagePurpose.EXAMPLE}.values()
+    )
+    _delete_objects(faces, example_images)
     with transaction.atomic():
         Face.objects.filter(pk__in=[f.pk for f in faces]).delete()
-        Image.objects.filter(pk__in=list(example_images)).delete()
+        Image.objects.filter(pk__in=[i.pk for i in example_images]).delete()
     return len(faces)
 
 
-def delete_subject(subject: Subject) -> int:
+@dataclass
+class SubjectDeletion:
+    subject: str
+    deleted_faces: int
+    """Example photos' faces: deleted with their photos (uploaded for this subject)."""
+    unassigned_faces: int
+    """Faces of uploaded images (jobs): they stay, unnamed again, and are clustered again."""
+
+
+def delete_subject(subject: Subject) -> SubjectDeletion:
+    """Delete a subject: its example photos go (faces, embeddings, crops, originals); the faces of
+    uploaded images it was assigned stay, back to unnamed, and are clustered again."""
     faces = list(Face.objects.filter(subject=subject).select_related("image"))
-    count = delete_faces(faces)
-    subject.delete()
-    return count
+    examples = [f for f in faces if f.image.purpose == ImagePurpose.EXAMPLE]
+    kept = [f for f in faces if f.image.purpose != ImagePurpose.EXAMPLE]
+    example_images = list({f.image_id: f.image for f in examples}.values())
+    _delete_objects(examples, example_images)
+    with transaction.atomic():
+        lock_application(subject.application_id)
+        Face.objects.filter(pk__in=[f.pk for f in examples]).delete()
+        Image.objects.filter(pk__in=[i.pk for i in example_images]).delete()
+        Face.objects.filter(pk__in=[f.pk for f in kept]).update(subject=None, cluster=None)
+        name = subject.name
+        subject.delete()
+        for face in kept:
+            face.subject_id, face.cluster_id = None, None
+            cluster_face(face)
+    return SubjectDeletion(name, len(examples), len(kept))
 
 
 def delete_all_subjects(app: Application) -> int:
@@ -207,13 +248,3 @@ def example_image(face: Face) -> tuple[bytes, str]:
         except ObjectNotFound:
             pass
     return face_crop_jpeg(face), "image/jpeg"
-
-
-def assign_cluster(app: Application, cluster: Cluster, name: str) -> tuple[Subject, list[str]]:
-    """Turn a suggested person into examples of subject ``name`` (created when missing)."""
-    with transaction.atomic():
-        subject, _ = Subject.objects.get_or_create(application=app, name=name)
-        face_ids = [str(pk) for pk in cluster.faces.values_list("id", flat=True)]
-        cluster.faces.update(subject=subject, cluster=None)
-        cluster.delete()
-    return subject, face_ids

@@ -26,7 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 # no TensorFlow. Tests that need them are marked here, by the fixtures they use (transitively)
 # or by their module; ``make test`` and CI run both tiers.
 
-REAL_FIXTURES = {"s3_server", "redis_worker", "rabbitmq_worker", "warm_engine", "engine", "runall"}
+REAL_FIXTURES = {
+    "s3_server", "redis_worker", "rabbitmq_worker", "warm_engine", "engine", "runall", "browser",
+    "gunicorn_server",
+}  # fmt: skip
 REAL_MODULES = {"test_embedders", "test_fast_mtcnn", "test_mtcnn_package", "test_fetch", "test_cli"}
 
 

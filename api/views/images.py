@@ -17,8 +17,15 @@ from api.params import include_plugins
 from api.serializers import UploadOptionsSerializer
 from api.views.common import ERRORS, PARSERS, base_url, own_image
 from images.annotate import annotated_jpeg
+from images.deletion import delete_image
 from images.models import Image, ImageStatus
-from images.serializers import AcceptedSerializer, ImageStatusSerializer, ImageSummarySerializer, image_status
+from images.serializers import (
+    AcceptedSerializer,
+    ImageDeletedSerializer,
+    ImageStatusSerializer,
+    ImageSummarySerializer,
+    image_status,
+)
 from images.submission import submit_image
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable, get_store
@@ -105,19 +112,14 @@ class ImageDetailView(APIView):
         return Response(image_status(image, base_url=base_url(request), plugins=plugins))
 
     @extend_schema(
-        summary="Delete an image, its stored object, faces and embeddings",
-        responses={204: None, 401: ERRORS[401], 404: ERRORS[404], 503: ERRORS[503]},
+        summary="Delete an image, its stored objects, faces and embeddings; says what it removed",
+        description="The answer counts the faces deleted and names every subject that lost examples "
+        "(faces of this image that were assigned to it), with the examples it has left.",
+        responses={200: ImageDeletedSerializer, 401: ERRORS[401], 404: ERRORS[404], 503: ERRORS[503]},
     )
     def delete(self, request, image_id: str):
-        image = own_image(request, image_id)
-        store = get_store()
-        try:
-            for key in image.stored_object_keys():
-                store.delete(key)
-        except StorageUnavailable as exc:
-            raise storage_unavailable() from exc
-        image.delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        deleted = delete_image(own_image(request, image_id))
+        return Response(ImageDeletedSerializer(deleted).data)
 
 
 class ImageAnnotatedView(APIView):

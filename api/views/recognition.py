@@ -13,20 +13,15 @@ from rest_framework.views import APIView
 from api import serializers as inputs
 from api.intake import request_image
 from api.params import int_option, plugins_option, threshold_option
-from api.views.common import ERRORS, PARSERS, own_image, with_image
+from api.views.common import ERRORS, PARSERS, own_cluster, own_face, own_image, with_image
 from images.models import Face
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable
+from recognition import queries, review, subjects, sync
 from recognition import serializers as out
-from recognition import subjects, sync
 from recognition.models import Cluster, Match
 
 MAX_PAGE_SIZE = 500
-
-
-def own_face(request, face_id: str) -> Face:
-    """The caller's face of a job or example image (probes are not addressable)."""
-    return subjects.get_face(request.auth, face_id)
 
 
 class SubjectListView(APIView):
@@ -52,7 +47,7 @@ class SubjectListView(APIView):
         )
 
     @extend_schema(
-        summary="Delete every subject, with their faces and embeddings",
+        summary="Delete every subject (as DELETE /subjects/{subject} does for one)",
         operation_id="v1_subjects_destroy_all",
         responses={200: out.DeletedCountSerializer},
     )
@@ -72,17 +67,19 @@ class SubjectDetailView(APIView):
     )
     def put(self, request, subject: str):
         new = subjects.clean_name(request.data.get("subject"))
-        target, merged = subjects.rename_subject(request.auth, subject, new)
-        return Response(out.RenamedSerializer({"subject": target.name, "merged": merged}).data)
+        target, merged, cleared = subjects.rename_subject(request.auth, subject, new)
+        body = {"subject": target.name, "merged": merged, "cleared_rejections": cleared}
+        return Response(out.RenamedSerializer(body).data)
 
     @extend_schema(
-        summary="Delete a subject with its faces and embeddings",
-        responses={200: out.SubjectDeletedSerializer, 404: ERRORS[404]},
+        summary="Delete a subject: its example photos go, faces of uploaded images are unassigned",
+        description="The example photos uploaded for the subject are deleted (faces, embeddings, crops, "
+        "originals). Faces of uploaded images (jobs) assigned to it stay, unnamed again, and are clustered again.",
+        responses={200: out.SubjectDeletedSerializer, 404: ERRORS[404], 503: ERRORS[503]},
     )
     def delete(self, request, subject: str):
-        found = subjects.get_subject(request.auth, subject)
-        body = {"subject": found.name, "deleted_faces": subjects.delete_subject(found)}
-        return Response(out.SubjectDeletedSerializer(body).data)
+        deleted = subjects.delete_subject(subjects.get_subject(request.auth, subject))
+        return Response(out.SubjectDeletedSerializer(deleted).data)
 
 
 class SubjectFacesView(APIView):
@@ -128,6 +125,15 @@ class FaceListView(APIView):
 
 
 class FaceDetailView(APIView):
+    @extend_schema(
+        summary="A face for review: subject, cluster, matches, suggested subjects, rejections",
+        operation_id="v1_face_review",
+        responses={200: out.FaceReviewSerializer, 404: ERRORS[404]},
+    )
+    def get(self, request, face_id: str):
+        face = queries.face_review(own_face(request, face_id))
+        return Response(out.FaceReviewSerializer(face).data)
+
     @extend_schema(
         summary="Delete a face and its embedding",
         responses={200: out.FaceDeletedSerializer, 404: ERRORS[404]},
@@ -288,14 +294,11 @@ class ClusterAssignView(APIView):
     parser_classes = PARSERS
 
     @extend_schema(
-        summary="Turn a cluster into examples of a subject (created when missing)",
+        summary="Name a cluster: its faces become examples of a subject (new or existing)",
         request=inputs.SubjectNameInputSerializer,
-        responses={200: out.AssignedSerializer, 404: ERRORS[404]},
+        responses={200: out.AssignedSerializer, 400: ERRORS[400], 404: ERRORS[404]},
     )
     def post(self, request, cluster_id: int):
         name = subjects.clean_name(request.data.get("subject"))
-        cluster = Cluster.objects.filter(pk=cluster_id, application=request.auth).first()
-        if cluster is None:
-            raise ServiceError(ErrorCode.CLUSTER_NOT_FOUND, f"No cluster {cluster_id}.")
-        subject, face_ids = subjects.assign_cluster(request.auth, cluster, name)
-        return Response(out.AssignedSerializer({"subject": subject.name, "face_ids": face_ids}).data)
+        assigned = review.name_cluster(request.auth, own_cluster(request, cluster_id), name)
+        return Response(out.AssignedSerializer(assigned).data)

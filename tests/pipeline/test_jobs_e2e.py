@@ -98,8 +98,12 @@ def test_without_kept_originals_the_original_is_deleted_and_a_preview_kept(
     assert annotated.status_code == 200
     assert PILImage.open(io.BytesIO(annotated.content)).format == "JPEG"
 
-    assert api.delete(image_id).status_code == 204
+    crop = f"faces/{status['faces'][0]['face_id']}/crop.jpg"
+    assert object_store.exists(crop)  # thumbnails for the review pages, kept with the preview
+
+    assert api.delete(image_id).status_code == 200
     assert not object_store.exists(f"images/{image_id}/annotated.jpg")
+    assert not object_store.exists(crop)
 
 
 def test_storage_outage_is_retried_then_fails_visibly(api, face_jpeg, settings, tmp_path, monkeypatch):

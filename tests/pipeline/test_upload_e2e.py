@@ -160,7 +160,8 @@ def test_delete_removes_object_faces_and_embeddings(api, two_faces_jpeg, object_
     assert object_store.exists(key)
 
     response = api.delete(image_id)
-    assert response.status_code == 204
+    assert response.status_code == 200
+    assert response.json() == {"image_id": image_id, "deleted_faces": 2, "subjects": []}
     assert not object_store.exists(key)
     assert not Face.objects.filter(image_id=image_id).exists()
     assert not Image.objects.filter(pk=image_id).exists()

@@ -99,11 +99,11 @@ def test_rename_merges_and_delete_removes_faces_and_embeddings(api, photos):
     first = enrol(api, "alice", photos("img1"))
     enrol(api, "al", photos("img6"))
     merged = api.put("/api/v1/subjects/al", {"subject": "alice"}, format="json").json()
-    assert merged == {"subject": "alice", "merged": True}
+    assert merged == {"subject": "alice", "merged": True, "cleared_rejections": 0}
     assert api.get("/api/v1/subjects").json()["subjects"] == [{"subject": "alice", "face_count": 2}]
 
     renamed = api.put("/api/v1/subjects/alice", {"subject": "carol"}, format="json").json()
-    assert renamed == {"subject": "carol", "merged": False}
+    assert renamed == {"subject": "carol", "merged": False, "cleared_rejections": 0}
 
     deleted = api.delete("/api/v1/subjects/carol")
     assert deleted.status_code == 200 and deleted.json()["deleted_faces"] == 2
@@ -127,7 +127,9 @@ def test_deleting_an_example_image_also_deletes_its_face_crop(api, face_jpeg):
     store = get_store()
     assert store.exists(crop_key(example["face_id"]))
 
-    assert api.delete(f"/api/v1/images/{image.id}").status_code == 204
+    deleted = api.delete(f"/api/v1/images/{image.id}")
+    assert deleted.status_code == 200
+    assert deleted.json()["subjects"] == [{"subject": "alice", "removed_faces": 1, "remaining_faces": 0}]
     assert not store.exists(crop_key(example["face_id"]))
     assert not store.exists(image.object_key)
     assert not Face.objects.filter(pk=example["face_id"]).exists()

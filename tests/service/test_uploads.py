@@ -75,7 +75,10 @@ def test_applications_see_only_their_own_images(api, other_api):
 def test_delete_removes_the_original_faces_and_embeddings(api):
     image_id = submit(api, TWO_PEOPLE)["image_id"]
     assert Face.objects.filter(image_id=image_id).count() == 2
-    assert api.delete(f"/api/v1/images/{image_id}").status_code == 204
+    deleted = api.delete(f"/api/v1/images/{image_id}")
+    # 200 with what went (it was 204 with no body before issue #10).
+    assert deleted.status_code == 200
+    assert deleted.json() == {"image_id": image_id, "deleted_faces": 2, "subjects": []}
     assert not get_store().exists(f"images/{image_id}/original")
     assert not Face.objects.filter(image_id=image_id).exists()
     assert api.get(f"/api/v1/images/{image_id}").status_code == 404
