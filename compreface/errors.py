@@ -65,6 +65,12 @@ CODES: dict[ErrorCode, CompreFaceCode] = {
     ErrorCode.SUBJECT_NOT_FOUND: CompreFaceCode(42, 404),
     ErrorCode.FACE_NOT_FOUND: CompreFaceCode(44, 404),
     ErrorCode.CLUSTER_NOT_FOUND: CompreFaceCode(0, 404),
+    # Review actions (facecore's own API only; CompreFace has no counterpart).
+    ErrorCode.MATCH_NOT_FOUND: CompreFaceCode(0, 404),
+    ErrorCode.SUBJECT_REQUIRED: CompreFaceCode(26, 400),
+    ErrorCode.SUBJECTS_DIFFER: CompreFaceCode(0, 409),
+    ErrorCode.SAME_SUBJECT: CompreFaceCode(0, 409),
+    ErrorCode.EXAMPLE_FACE: CompreFaceCode(0, 409),
     # Faults keep facecore's status (503: retry) with CompreFace's code for "the core failed".
     ErrorCode.STORAGE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),
     ErrorCode.QUEUE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),

@@ -190,8 +190,9 @@ def delete_all_subjects(app: Application) -> int:
 
 
 def delete_all_examples(app: Application) -> int:
-    """Delete every subject with its faces; returns the number of faces (examples)."""
-    return sum(delete_subject(subject) for subject in Subject.objects.filter(application=app))
+    """Delete every subject with its example photos; returns the number of examples deleted
+    (faces of uploaded images stay, unassigned)."""
+    return sum(delete_subject(subject).deleted_faces for subject in Subject.objects.filter(application=app))
 
 
 def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:

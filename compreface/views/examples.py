@@ -96,7 +96,7 @@ class FacesView(CompreFaceView):
         name = params.required_subject(request)
         stored = subjects.resolve_name(request.auth, subjects.clean_name(name))
         found = request.auth.subjects.filter(name=stored).first()
-        deleted = subjects.delete_subject(found) if found else 0
+        deleted = subjects.delete_subject(found).deleted_faces if found else 0
         return Response(out.CompreFaceDeletedSerializer({"deleted": deleted}).data)
 
 
