@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-recognition bench-review clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-engine: models-all
 	$(BIN)/python -m bench.calibrate
 	$(BIN)/python -m bench.engine_throughput
 	$(BIN)/python -m bench.engine_memory
+
+## bench-accuracy: false accepts/rejects per model and face-size band, held-apart persons -> docs/models.md
+bench-accuracy: models-all
+	$(BIN)/python -m bench.accuracy
 
 ## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
 bench-recognition: models-all

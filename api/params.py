@@ -49,3 +49,19 @@ def include_plugins(raw: str | None) -> tuple[str, ...]:
     """``?include=`` of an image's status: face plugins, with ``embedding`` for ``calculator``."""
     names = [part.strip() for part in (raw or "").split(",") if part.strip()]
     return parse_plugins(",".join("calculator" if n == "embedding" else n for n in names), "include")
+
+
+TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def bool_option(request, name: str, default: bool = False) -> bool:
+    """``true``/``false`` (also 1/0, yes/no, on/off, or a JSON boolean); anything else is refused."""
+    raw = _raw(request, name)
+    if raw in (None, ""):
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in TRUE | FALSE:
+        return text in TRUE
+    raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{name}' must be true or false.")

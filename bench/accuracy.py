@@ -56,7 +56,15 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from bench.calibrate import read_pairs
-from bench.common import REPO, load_average, machine_summary, markdown_table, shared_dir, utc_now
+from bench.common import (
+    REPO,
+    load_average,
+    machine_summary,
+    markdown_table,
+    shared_dir,
+    utc_now,
+    write_section,
+)
 from bench.recognition import persons as same_person_components
 from facecore.quality import MATCH_RULES, MatchRule, assess_face
 from facecore.types import Face
@@ -781,6 +789,10 @@ def report(
     return "\n".join(out), summary
 
 
+MODELS_MD = REPO / "docs" / "models.md"
+DOCS_HEADING = "## Accuracy on strangers: measured (bench/accuracy.py)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -789,7 +801,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--refresh", action="store_true", help="recompute faces and embeddings (ignore the cache)"
     )
-    parser.add_argument("--default", default="dlib", help="model whose per-degradation table is shown first")
+    parser.add_argument(
+        "--default",
+        default="facenet",
+        help="model whose per-degradation table is shown first (the shipped default)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print only; do not update docs/models.md")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON here")
     args = parser.parse_args(argv)
     root = shared_dir()
@@ -804,6 +821,10 @@ def main(argv: list[str] | None = None) -> int:
     pairs = build_pairs(samples, matrices, info["thresholds"])
     text, summary = report(samples, pairs, info, models, args.default)
     print(text)
+    if not args.no_write:
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("## "))
+        write_section(DOCS_HEADING, body, path=MODELS_MD)
+        print(f"wrote {DOCS_HEADING!r} in docs/models.md")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary | {"info": info}, indent=2))

@@ -60,6 +60,7 @@ CODES: dict[ErrorCode, CompreFaceCode] = {
     ErrorCode.ORIGINAL_MISSING: CompreFaceCode(44, 404),
     ErrorCode.NO_FACE: CompreFaceCode(28, 400, NO_FACE_MESSAGE),
     ErrorCode.MORE_THAN_ONE_FACE: CompreFaceCode(31, 400, "More than one face in the source image"),
+    ErrorCode.LOW_QUALITY_FACE: CompreFaceCode(26, 400),
     ErrorCode.INVALID_SUBJECT: CompreFaceCode(36, 400),
     ErrorCode.SUBJECT_EXISTS: CompreFaceCode(43, 400, "Subject already exists"),
     ErrorCode.SUBJECT_NOT_FOUND: CompreFaceCode(42, 404),

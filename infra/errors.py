@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     # Recognition
     NO_FACE = "no_face"
     MORE_THAN_ONE_FACE = "more_than_one_face"
+    LOW_QUALITY_FACE = "low_quality_face"
     INVALID_SUBJECT = "invalid_subject"
     SUBJECT_EXISTS = "subject_exists"
     SUBJECT_NOT_FOUND = "subject_not_found"
@@ -81,6 +82,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.ORIGINAL_MISSING: 409,
     ErrorCode.NO_FACE: 400,
     ErrorCode.MORE_THAN_ONE_FACE: 400,
+    ErrorCode.LOW_QUALITY_FACE: 400,
     ErrorCode.INVALID_SUBJECT: 400,
     ErrorCode.SUBJECT_EXISTS: 409,
     ErrorCode.SUBJECT_NOT_FOUND: 404,

@@ -11,6 +11,10 @@ In the spirit of Immich's face grouping (density based, one face at a time):
   ``FACECORE_CLUSTER_MIN_FACES`` different images, they form a new cluster together;
 * else the face waits unclustered; a later face can pull it into a new cluster.
 
+"Within the threshold" means the quality-aware rule says ``match`` (recognition.decisions):
+a face below the quality floor is never clustered, and only good-tier faces found a cluster
+(a fair face may join one), so a poor face never merges two people.
+
 Rejected matches (recognition.rejections) are respected: a face is never placed in a cluster
 that holds a face it was marked different from, never forms a cluster with such a face, and a
 subject whose example it was marked different from does not make it "known".
@@ -28,9 +32,8 @@ from django.db import connection
 from django.utils import timezone
 
 from images.models import Face
-from recognition import rejections
+from recognition import decisions, rejections
 from recognition.models import Cluster
-from recognition.models_info import model_info
 from recognition.search import Neighbour, nearest
 
 NEIGHBOURS = 30
@@ -45,40 +48,41 @@ def lock_application(application_id) -> None:
 
 
 def is_known(face: Face, excluded_subjects: set[int] | None = None) -> bool:
-    """Its nearest example (of a subject not excluded for it) is within the threshold."""
-    info = model_info(face.model)
+    """One of its nearest examples (of a subject not excluded for it) is a match."""
     if excluded_subjects is None:
         excluded_subjects = rejections.excluded_subjects([face.id])
     hits = nearest(
         face.application_id,
         face.model,
         face.embedding,
-        k=1,
+        k=5,
         scope="subjects",
-        max_distance=info.threshold,
+        max_distance=decisions.widest_match(face.model),
         exclude_subject_ids=excluded_subjects,
     )
-    return bool(hits)
+    return any(decisions.is_match(face.model, n.distance, face.quality, n.quality) for n in hits)
 
 
 def cluster_face(face: Face) -> int | None:
     """Place one face (new, or unassigned again); returns its cluster id (None: unclustered)."""
     if face.embedding is None or not face.model or face.subject_id is not None:
         return None
+    if not decisions.usable(face.model, face.quality):
+        return None
     different = rejections.partners_of(face.id)
     if is_known(face, rejections.subjects_of(different)):
         return None
-    info = model_info(face.model)
-    neighbours = nearest(
+    found = nearest(
         face.application_id,
         face.model,
         face.embedding,
         k=NEIGHBOURS,
         scope="unnamed_jobs",
-        max_distance=info.threshold,
+        max_distance=decisions.widest_match(face.model),
         exclude_image_id=face.image_id,
         exclude_face_ids=different,
     )
+    neighbours = [n for n in found if decisions.is_match(face.model, n.distance, face.quality, n.quality)]
     blocked = rejections.clusters_of(different)
     votes = Counter(
         n.cluster_id for n in neighbours if n.cluster_id is not None and n.cluster_id not in blocked
@@ -90,7 +94,10 @@ def cluster_face(face: Face) -> int | None:
             Cluster.objects.filter(pk=cluster_id).update(updated_at=timezone.now())
             face.cluster_id = cluster_id
             return cluster_id
-    members = new_cluster_members([n for n in neighbours if n.cluster_id is None])
+    if not decisions.can_seed(face.model, face.quality):
+        return None  # a fair face joins clusters but does not found one
+    seeds = [n for n in neighbours if n.cluster_id is None and decisions.can_seed(face.model, n.quality)]
+    members = new_cluster_members(seeds)
     if 1 + len(members) < settings.FACECORE_CLUSTER_MIN_FACES:
         return None
     cluster = Cluster.objects.create(application_id=face.application_id)

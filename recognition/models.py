@@ -28,13 +28,16 @@ class Cluster(models.Model):
 
 
 class Match(models.Model):
-    """``face`` and ``other_face`` (of another job image) are within the model's threshold."""
+    """``face`` and ``other_face`` (of another job image) are within the model's threshold, and
+    the quality-aware rule calls them a ``match`` or ``uncertain`` (``verdict``; for reviewers)."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="matches")
     face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="matches")
     other_face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
     distance = models.FloatField()
     similarity = models.FloatField()
+    verdict = models.CharField(max_length=16, default="match")
+    """``match`` or ``uncertain`` (recognition.decisions); only matches cluster faces together."""
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,13 +1,18 @@
-"""Who is this face? The nearest subjects of each face, as stored in ``Image.result`` and shown
-to reviewers. A subject is never proposed for a face that was marked different from one of its
-faces (recognition.rejections)."""
+"""Who is this face? The nearest subjects of each face, each with the quality-aware verdict of
+recognition.decisions, as stored in ``Image.result`` and shown to reviewers.
+
+A face is recognized (``subject``) only when its best candidate's verdict is ``match``; else it
+is ``unknown`` and the candidates are still listed, each with its verdict (``uncertain`` when the
+face or the example is too poor to decide, or the distance falls in the band between the edges).
+A subject is never proposed for a face that was marked different from one of its faces
+(recognition.rejections); examples below the quality floor are never used."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from images.models import Face, Image, ImagePurpose
-from recognition import rejections
+from recognition import decisions, rejections
 from recognition.models import Subject
 from recognition.models_info import model_info
 from recognition.search import nearest
@@ -28,7 +33,7 @@ def subject_predictions(face: Face, prediction_count: int) -> list[dict]:
         return []
     info = model_info(face.model)
     k = max(20, prediction_count * CANDIDATES_PER_PREDICTION)
-    best: dict[int, float] = {}
+    best: dict[int, tuple[float, float | None]] = {}
     excluded = rejections.excluded_subjects([face.id])
     found = nearest(
         face.application_id,
@@ -40,19 +45,37 @@ def subject_predictions(face: Face, prediction_count: int) -> list[dict]:
         exclude_subject_ids=excluded,
     )
     for n in found:
-        if n.subject_id not in best:
-            best[n.subject_id] = n.distance
-    ranked = sorted(best.items(), key=lambda item: item[1])[:prediction_count]
+        if n.subject_id not in best and decisions.usable(face.model, n.quality):
+            best[n.subject_id] = (n.distance, n.quality)
+    ranked = sorted(best.items(), key=lambda item: item[1][0])[:prediction_count]
     names = dict(Subject.objects.filter(id__in=[sid for sid, _ in ranked]).values_list("id", "name"))
-    return [
-        {
-            "subject": names[sid],
-            "similarity": round(info.similarity(distance), 5),
-            "distance": round(distance, 5),
-        }
-        for sid, distance in ranked
-        if sid in names
-    ]
+    out = []
+    for sid, (distance, example_quality) in ranked:
+        if sid not in names:
+            continue
+        decision = decisions.decide(face.model, distance, face.quality, example_quality)
+        out.append(
+            {
+                "subject": names[sid],
+                "similarity": round(info.similarity(distance), 5),
+                "distance": round(distance, 5),
+                "verdict": decision.verdict,
+                "reason": decision.reason,
+            }
+        )
+    return out
+
+
+def recognized(face: Face, predictions: list[dict]) -> dict:
+    """The face's answer: its subject when the best candidate is a match, else unknown with why."""
+    best = predictions[0] if predictions else None
+    if best is not None and best["verdict"] == "match":
+        return {"subject": best["subject"], "unknown": False, "verdict": "match", "reason": None}
+    if face.model and not decisions.usable(face.model, face.quality):
+        return {"subject": None, "unknown": True, "verdict": "uncertain", "reason": "low_quality"}
+    if best is not None and best["verdict"] == "uncertain":
+        return {"subject": None, "unknown": True, "verdict": "uncertain", "reason": best["reason"]}
+    return {"subject": None, "unknown": True, "verdict": "no_match", "reason": None}
 
 
 def det_prob_threshold_of(image: Image) -> float:
@@ -67,6 +90,7 @@ def recognition_result(image: Image, faces: list[Face]) -> dict:
     model = next((f.model for f in faces if f.model), None)
     for face in faces:
         face.predictions = subject_predictions(face, count)
+        face.recognized = recognized(face, face.predictions)
     result = {
         "model": model,
         "threshold": model_info(model).threshold if model else None,

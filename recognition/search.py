@@ -33,6 +33,8 @@ class Neighbour:
     cluster_id: int | None
     distance: float
     """L2 distance between the unit embeddings (0..2)."""
+    quality: float | None = None
+    """The face's quality score (facecore.quality), None for faces stored before it existed."""
 
 
 def embedding_expr(model: str) -> str:
@@ -94,7 +96,8 @@ def nearest_query(
         where.append("(f.subject_id IS NULL OR NOT (f.subject_id = ANY(%s::bigint[])))")
         params.append([int(subject_id) for subject_id in exclude_subject_ids])
     sql = (
-        f"SELECT f.id, f.image_id, f.subject_id, f.cluster_id, {expr} <=> %s::{cast} AS cos "
+        f"SELECT f.id, f.image_id, f.subject_id, f.cluster_id, {expr} <=> %s::{cast} AS cos, "
+        f"(f.quality->>'score')::float AS quality "
         f"FROM {Face._meta.db_table} f JOIN {Image._meta.db_table} i ON i.id = f.image_id "
         f"WHERE {' AND '.join(where)} ORDER BY cos LIMIT %s"
     )
@@ -141,7 +144,7 @@ def nearest(
             # it is cheap exactly when the scope is small.
             cursor.execute(*nearest_query(application_id, model, vector, exact=True, **kwargs))
             rows = cursor.fetchall()
-    out = [Neighbour(r[0], r[1], r[2], r[3], l2_from_cosine(r[4])) for r in rows]
+    out = [Neighbour(r[0], r[1], r[2], r[3], l2_from_cosine(r[4]), r[5]) for r in rows]
     if max_distance is not None:
         out = [n for n in out if n.distance <= max_distance]
     return out

@@ -43,8 +43,14 @@ class DeletedCountSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
 
 
+class QualitySummarySerializer(serializers.Serializer):
+    score = serializers.FloatField(help_text="0..1 (facecore.quality): size, sharpness, pose, exposure.")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="e.g. small_face, blurred.")
+
+
 class ExampleCreatedSerializer(SubjectNameSerializer):
     face_id = serializers.UUIDField()
+    quality = QualitySummarySerializer(allow_null=True, required=False)
 
 
 class ExampleSerializer(serializers.Serializer):
@@ -75,22 +81,42 @@ class FaceDeletedSerializer(serializers.Serializer):
     subject = serializers.CharField(allow_null=True)
 
 
+VERDICT_HELP = (
+    "`match`, `no_match` or `uncertain` (the quality-aware rule: read this, not similarity >= 0.5)."
+)
+REASON_HELP = "Why uncertain: `low_quality` (a face below the quality floor) or `ambiguous_distance`."
+
+
 class PredictionSerializer(serializers.Serializer):
     subject = serializers.CharField()
     similarity = serializers.FloatField(help_text="0..1; 0.5 at the model's threshold.")
     distance = serializers.FloatField(help_text="L2 distance between the unit embeddings.")
+    verdict = serializers.CharField(help_text=VERDICT_HELP)
+    reason = serializers.CharField(allow_null=True, help_text=REASON_HELP)
+
+
+class RecognizedSerializer(serializers.Serializer):
+    subject = serializers.CharField(
+        allow_null=True, help_text="The subject recognized (verdict match), or null."
+    )
+    unknown = serializers.BooleanField(help_text="No subject is a match: a stranger, or too poor to tell.")
+    verdict = serializers.CharField(help_text=VERDICT_HELP)
+    reason = serializers.CharField(allow_null=True, help_text=REASON_HELP)
 
 
 class RecognizedFaceSerializer(FaceSerializer):
     """A face with its ``predictions`` (set on the Face by recognition.predictions)."""
 
     face_id = serializers.UUIDField(source="id", required=False, help_text="Only in a job's `recognition`.")
-    subjects = PredictionSerializer(source="predictions", many=True)
+    subjects = PredictionSerializer(
+        source="predictions", many=True, help_text="The nearest subjects (candidates)."
+    )
 
     def to_representation(self, face) -> dict:
         out = super().to_representation(face)
         if not self.context.get("face_ids", True):
             del out["face_id"]
+        out.update(RecognizedSerializer(face.recognized).data)
         return out
 
 
@@ -120,11 +146,13 @@ class DetectionSerializer(serializers.Serializer):
 
 
 class VerifiedFaceSerializer(DetectedFaceSerializer):
-    """A target face with ``similarity``, ``distance`` and ``verified`` set on it."""
+    """A target face with ``similarity``, ``distance``, ``verdict``, ``reason`` and ``verified`` set on it."""
 
     similarity = serializers.FloatField()
     distance = serializers.FloatField()
-    verified = serializers.BooleanField()
+    verdict = serializers.CharField(help_text=VERDICT_HELP)
+    reason = serializers.CharField(allow_null=True, help_text=REASON_HELP)
+    verified = serializers.BooleanField(help_text="verdict is `match`.")
 
 
 class VerificationSerializer(serializers.Serializer):
@@ -159,6 +187,7 @@ class MatchSerializer(serializers.Serializer):
     box = BoxSerializer(source="other_face")
     distance = serializers.FloatField()
     similarity = serializers.FloatField()
+    verdict = serializers.CharField(help_text="`match`, or `uncertain` (for a reviewer to decide).")
 
     def to_representation(self, match) -> dict:
         out = super().to_representation(match)

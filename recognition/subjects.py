@@ -14,7 +14,7 @@ from facecore.draw import face_crop
 from images.models import Face, Image, ImagePurpose
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable, crop_key, get_store
-from recognition import rejections
+from recognition import decisions, rejections
 from recognition.clustering import cluster_face, lock_application
 from recognition.models import Subject
 from tenants.models import Application
@@ -195,8 +195,12 @@ def delete_all_examples(app: Application) -> int:
     return sum(delete_subject(subject).deleted_faces for subject in Subject.objects.filter(application=app))
 
 
-def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:
-    """Make the single face of a processed example ``image`` an example of subject ``name``."""
+def enrol(app: Application, name: str, image: Image, data: bytes, force: bool = False) -> Face:
+    """Make the single face of a processed example ``image`` an example of subject ``name``.
+
+    A face below the quality floor (too small, blurred, dark...) could never be matched, so it is
+    refused with ``low_quality_face`` and its reasons, unless ``force``.
+    """
     faces = list(image.faces.all())
     if not faces:
         raise ServiceError(
@@ -208,6 +212,14 @@ def enrol(app: Application, name: str, image: Image, data: bytes) -> Face:
             f"{len(faces)} faces found above det_prob_threshold; an example needs exactly one face.",
         )
     face = faces[0]
+    if not force and not decisions.usable(face.model, face.quality):
+        reasons = (face.quality or {}).get("reasons") or []
+        raise ServiceError(
+            ErrorCode.LOW_QUALITY_FACE,
+            f"The face is too poor to be an example ({', '.join(reasons) or 'low quality'}): send a larger, "
+            "sharper, frontal, well-lit photo, or add it anyway with force=true.",
+            details={"quality": decisions.quality_score(face), "reasons": reasons},
+        )
     store_crop(face, data)
     with transaction.atomic():
         subject, _ = Subject.objects.get_or_create(application=app, name=name)

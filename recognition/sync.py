@@ -12,7 +12,7 @@ from images.checks import CheckedImage
 from images.face_plugins import plugin_values
 from images.models import Face, Image, ImagePurpose
 from infra.errors import ErrorCode, ServiceError
-from recognition import probes, subjects
+from recognition import decisions, probes, subjects
 from recognition.models_info import model_info
 from recognition.predictions import det_prob_threshold_of
 from recognition.serializers import (
@@ -23,11 +23,14 @@ from recognition.serializers import (
 from tenants.models import Application
 
 
-def add_example(app: Application, name: str, checked: CheckedImage, det_prob_threshold: float | None) -> Face:
-    """Make the single face of ``checked`` an example of subject ``name`` (created when missing)."""
+def add_example(
+    app: Application, name: str, checked: CheckedImage, det_prob_threshold: float | None, force: bool = False
+) -> Face:
+    """Make the single face of ``checked`` an example of subject ``name`` (created when missing);
+    a face below the quality floor is refused (``low_quality_face``) unless ``force``."""
     image = probes.run(app, checked, ImagePurpose.EXAMPLE, {"det_prob_threshold": det_prob_threshold})
     try:
-        return subjects.enrol(app, name, image, checked.data)
+        return subjects.enrol(app, name, image, checked.data, force=force)
     except BaseException:
         probes.discard(image)  # refused or failed: leave no example image, face or crop behind
         raise
@@ -182,13 +185,16 @@ def verify(
 
 
 def _compare(reference: Face, faces: list[Face]) -> None:
-    """Set ``similarity``, ``distance`` and ``verified`` on each face, against ``reference``."""
+    """Set ``similarity``, ``distance``, ``verdict``, ``reason`` and ``verified`` (verdict
+    ``match``: the quality-aware rule, recognition.decisions) on each face, against ``reference``."""
     info = model_info(reference.model)
     for face in faces:
         distance = float(np.linalg.norm(np.asarray(reference.embedding) - np.asarray(face.embedding)))
+        decision = decisions.decide(reference.model, distance, reference.quality, face.quality)
         face.similarity = round(info.similarity(distance), 5)
         face.distance = round(distance, 5)
-        face.verified = info.same_person(distance)
+        face.verdict, face.reason = decision.verdict, decision.reason
+        face.verified = decision.verdict == "match"
 
 
 def verification(

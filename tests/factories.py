@@ -43,6 +43,7 @@ def face(
     model: str = "facenet",
     on: Image | None = None,
     box: tuple[int, int, int, int] = (0, 0, 10, 10),
+    quality: dict | None = None,
 ) -> Face:
     """A stored face with ``vector`` as its embedding, on a new image of ``purpose`` unless ``on``."""
     x_min, y_min, x_max, y_max = box
@@ -57,4 +58,5 @@ def face(
         embedding=list(map(float, vector)),
         model=model,
         subject=subject,
+        quality=quality if quality is not None else {"score": 0.95, "reasons": []},
     )

@@ -81,13 +81,19 @@ def fake_engine(settings: EngineSettings | None = None) -> Engine:
     return engine
 
 
+TEXTURE = 40
+"""A +-40 checkerboard on every square: sharp and contrasted for facecore.quality."""
+
+
 def painted(
     squares: list[tuple[int, int, int, tuple[int, int, int]]], size: tuple[int, int] = (320, 240)
 ) -> bytes:
-    """A JPEG: grey background, one square ``(x, y, side, (r, g, b))`` per face."""
+    """A PNG: grey background, one textured square ``(x, y, side, (r, g, b))`` per face."""
     pixels = np.full((size[1], size[0], 3), BACKGROUND, np.uint8)
     for x, y, side, colour in squares:
-        pixels[y : y + side, x : x + side] = colour
+        yy, xx = np.mgrid[0:side, 0:side]
+        checker = np.where(((yy // 4) + (xx // 4)) % 2 == 0, TEXTURE, -TEXTURE)[..., None]
+        pixels[y : y + side, x : x + side] = np.clip(np.asarray(colour, np.int16) + checker, 0, 255)
     out = io.BytesIO()
     PILImage.fromarray(pixels).save(out, "PNG")  # lossless: colours stay exact
     return out.getvalue()

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from api import serializers as inputs
 from api.intake import request_image
-from api.params import int_option, plugins_option, threshold_option
+from api.params import bool_option, int_option, plugins_option, threshold_option
 from api.views.common import ERRORS, PARSERS, own_cluster, own_face, own_image, with_image
 from images.models import Face
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
@@ -90,13 +90,20 @@ class SubjectFacesView(APIView):
         request=with_image(inputs.ImageInputSerializer),
         responses={201: out.ExampleCreatedSerializer, **ERRORS},
         description="Image as multipart `image`, JSON `image_base64` or `image_url`. Creates the subject "
-        "if needed. 400 `no_face` / `more_than_one_face` unless exactly one face is above det_prob_threshold.",
+        "if needed. 400 `no_face` / `more_than_one_face` unless exactly one face is above det_prob_threshold; "
+        "400 `low_quality_face` (with the reasons) for a face below the quality floor unless `force=true`.",
+        parameters=[
+            OpenApiParameter("force", bool, description="Add a face below the quality floor anyway.")
+        ],
     )
     def post(self, request, subject: str):
         name = subjects.clean_name(subject)
         checked = request_image(request, "image", accept_strings=True)
-        face = sync.add_example(request.auth, name, checked, threshold_option(request))
-        body = out.ExampleCreatedSerializer({"face_id": face.id, "subject": name}).data
+        force = bool_option(request, "force")
+        face = sync.add_example(request.auth, name, checked, threshold_option(request), force=force)
+        body = out.ExampleCreatedSerializer(
+            {"face_id": face.id, "subject": name, "quality": face.quality}
+        ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -30,7 +30,11 @@ def identity() -> np.ndarray:
     return unit(rng.normal(size=DIM))
 
 
-def sample(center: np.ndarray, distance: float = 0.5) -> np.ndarray:
+GOOD = {"score": 0.95, "reasons": []}
+"""The quality of a clear, frontal, large face (these rows stand for good photos)."""
+
+
+def sample(center: np.ndarray, distance: float = 0.3) -> np.ndarray:
     """A unit vector at about ``distance`` (L2) from ``center``."""
     noise = rng.normal(size=DIM)
     noise -= noise.dot(center) * center
@@ -44,7 +48,9 @@ def app(db) -> Application:
     return Application.objects.create(name="tenant")
 
 
-def add_face(app, vector, purpose=ImagePurpose.JOB, subject=None, model="facenet", image=None) -> Face:
+def add_face(
+    app, vector, purpose=ImagePurpose.JOB, subject=None, model="facenet", image=None, quality=GOOD
+) -> Face:
     image = image or Image.objects.create(application=app, purpose=purpose, status="done")
     return Face.objects.create(
         application=app,
@@ -57,6 +63,7 @@ def add_face(app, vector, purpose=ImagePurpose.JOB, subject=None, model="facenet
         embedding=vector,
         model=model,
         subject=subject,
+        quality=quality,
     )
 
 
@@ -205,3 +212,29 @@ def test_faces_of_known_subjects_are_not_clustered(app):
     add_face(app, sample(carl), purpose=ImagePurpose.EXAMPLE, subject=subject)
     faces = [add_face(app, sample(carl)) for _ in range(3)]
     assert [cluster_face(f) for f in faces] == [None, None, None]
+
+
+def test_faces_below_the_quality_floor_are_neither_matched_nor_clustered(app):
+    carl = identity()
+    poor = {"score": 0.01, "reasons": ["small_face", "blurred"]}
+    faces = [add_face(app, sample(carl)) for _ in range(2)]
+    small = add_face(app, sample(carl, 0.1), quality=poor)
+    assert store_matches([small]) == 0
+    assert cluster_face(small) is None
+    assert not Match.objects.filter(face=small).exists()
+    # Good faces still match each other, and the poor one takes no part.
+    assert store_matches([faces[1]]) == 2
+
+
+def test_a_fair_face_joins_a_cluster_but_does_not_found_one(app):
+    carl = identity()
+    fair = {"score": 0.3, "reasons": ["small_face"]}
+    first, second = add_face(app, sample(carl, 0.15)), add_face(app, sample(carl, 0.15))
+    third = add_face(app, sample(carl, 0.15), quality=fair)
+    assert cluster_face(third) is None, "a fair face founded a cluster"
+    fourth = add_face(app, sample(carl, 0.15))
+    cluster_id = cluster_face(fourth)
+    assert cluster_id is not None
+    members = set(Cluster.objects.get(pk=cluster_id).faces.values_list("id", flat=True))
+    assert members == {first.id, second.id, fourth.id}, "the fair face is not a founder"
+    assert cluster_face(third) == cluster_id, "a fair face that matches joins the cluster"

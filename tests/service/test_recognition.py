@@ -81,3 +81,42 @@ def test_recognize_as_a_job_option(api):
     status = submit(api, photo_of(RED, 8), recognize="true")
     assert status["recognition"]["faces"][0]["subjects"][0]["subject"] == "alice"
     assert status["recognition"]["faces"][0]["face_id"] == status["faces"][0]["face_id"]
+
+
+def test_a_stranger_is_answered_unknown_with_the_candidates_listed(api):
+    enrol(api, "alice", photo_of(RED))
+    [face] = recognize(api, photo_of(GREEN), prediction_count=3)["faces"]
+    assert face["subject"] is None and face["unknown"] is True and face["verdict"] == "no_match"
+    assert [p["subject"] for p in face["subjects"]] == ["alice"]
+    assert face["subjects"][0]["verdict"] == "no_match"
+    [known] = recognize(api, photo_of(RED, 10))["faces"]
+    assert (known["subject"], known["unknown"], known["verdict"]) == ("alice", False, "match")
+
+
+def test_a_face_too_small_to_tell_is_uncertain_not_matched(api):
+    enrol(api, "alice", photo_of(RED))
+    [face] = recognize(api, painted([(60, 50, 30, person(RED, 5))]))["faces"]
+    assert face["subject"] is None and face["unknown"] is True
+    assert (face["verdict"], face["reason"]) == ("uncertain", "low_quality")
+
+
+def test_a_30_px_example_is_refused_unless_forced(api):
+    tiny = painted([(60, 50, 30, RED)])
+    response = api.post("/api/v1/subjects/alice/faces", {"image": upload(tiny)}, format="multipart")
+    assert (response.status_code, response.json()["code"]) == (400, "low_quality_face")
+    assert "small_face" in response.json()["details"]["reasons"]
+    assert not Subject.objects.exists() and not Image.objects.exists()
+    forced = api.post(
+        "/api/v1/subjects/alice/faces", {"image": upload(tiny), "force": "true"}, format="multipart"
+    )
+    assert forced.status_code == 201, forced.content
+    assert forced.json()["quality"]["score"] < 0.05
+
+
+def test_verify_reports_the_verdict(api):
+    body = api.post(
+        "/api/v1/verify",
+        {"source_image": upload(photo_of(RED)), "target_image": upload(painted([(60, 50, 30, RED)]))},
+        format="multipart",
+    ).json()
+    assert body["faces"][0]["verdict"] == "uncertain" and body["faces"][0]["verified"] is False
