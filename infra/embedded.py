@@ -65,9 +65,17 @@ def forget_dead_handles(pgdata: Path) -> None:
     with pgserver.PostgresServer._lock:
         handles = DiskList(Path(pgdata) / ".handle_pids.json")
         pids = handles.get()
-        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        alive = [pid for pid in pids if _running(psutil, pid)]
         if alive != pids:
             handles.put(alive)
+
+
+def _running(psutil, pid: int) -> bool:
+    """Alive and not a zombie (a killed child its parent has not reaped yet is dead for us)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def filesystem_broker_options(broker_dir: Path) -> dict:

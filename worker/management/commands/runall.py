@@ -4,6 +4,7 @@ until Ctrl-C or SIGTERM (both are stopped then)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -85,12 +86,25 @@ class Command(BaseCommand):
 
     @staticmethod
     def _stop(children: list[subprocess.Popen]) -> None:
+        """SIGINT the children (they shut down cleanly on it), then wait for their whole process
+        trees (the worker's pool and beat processes too), killing what is left after 20 s."""
+        import psutil
+
+        tree = []
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tree += [psutil.Process(child.pid), *psutil.Process(child.pid).children(recursive=True)]
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)  # both shut down cleanly on it, so pgserver stops too
+                child.send_signal(signal.SIGINT)
         deadline = time.monotonic() + 20
         for child in children:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.kill()
+        _, alive = psutil.wait_procs(tree, timeout=max(0.1, deadline - time.monotonic()))
+        for proc in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5)
