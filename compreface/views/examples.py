@@ -101,6 +101,8 @@ class FacesView(CompreFaceView):
 
 
 class FacesDeleteView(CompreFaceView):
+    json_array_body = True  # CompreFace's "delete several" takes a JSON array of ids
+
     @extend_schema(
         tags=[TAG],
         summary="Delete several examples by id (ids not found are skipped)",
