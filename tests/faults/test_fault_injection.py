@@ -16,7 +16,9 @@ from images.models import Face, Image, WebhookDelivery
 
 from .conftest import REPORT, Stack
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# real_parts by hand: the parametrized scenario asks for its stack by name (getfixturevalue),
+# which the fixture-based tier marking in tests/conftest.py cannot see.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_parts]
 
 UPLOADS = 24
 FINISH_WITHIN = 300.0
