@@ -21,7 +21,18 @@ def documented_variables() -> set[str]:
 
 
 SETTING_NAME = re.compile(r"""["']((?:FACECORE|DJANGO|S3)_[A-Z0-9_]+|DATABASE_URL|CELERY_BROKER_URL)["']""")
-PACKAGES = ["config", "api", "compreface", "worker", "facecore", "recognition", "images", "tenants", "infra"]
+PACKAGES = [
+    "config",
+    "api",
+    "compreface",
+    "worker",
+    "facecore",
+    "recognition",
+    "metrics",
+    "images",
+    "tenants",
+    "infra",
+]
 
 
 def variables_read_by_code() -> set[str]:
