@@ -52,7 +52,8 @@ def _series() -> dict[str, dict[str, list]]:
 
 def _tallied(series: dict[str, dict[str, list]]) -> Iterator[Metric]:
     for name, help_text in tally.COUNTERS.items():
-        rows = series.get(name, {})
+        rows = {tally.label_key(zero): [0.0, 0, []] for zero in tally.ZEROS.get(name, [])}
+        rows.update(series.get(name, {}))
         keys = sorted({k for labels in rows for k in json.loads(labels)})
         family = CounterMetricFamily(name, help_text, labels=keys)
         for labels, (value, _, _) in sorted(rows.items()):

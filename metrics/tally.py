@@ -34,6 +34,11 @@ COUNTERS = {
     "facecore_webhook_attempts": "Webhook POSTs, by outcome (success, http_error, network_error, refused).",
     "facecore_webhook_deliveries": "Webhook deliveries that ended, by outcome (delivered, failed, refused).",
 }
+ZEROS = {
+    "facecore_jobs_finished": [{"status": "done", "purpose": "job"}, {"status": "failed", "purpose": "job"}],
+    "facecore_faces": [{"purpose": "job"}],
+}
+"""Series shown as 0 before anything happened, so rate() and dashboards have them from the start."""
 HISTOGRAMS = {
     "facecore_job_duration_seconds": (
         STAGE_BUCKETS,

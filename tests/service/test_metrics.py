@@ -1,0 +1,93 @@
+"""/metrics (fast tier): after jobs run, the scrape shows them as Prometheus reads it: jobs by
+status, faces, stage timings, webhook outcomes, queue depth, search latency. Counts come from
+the database, so they equal the jobs run whatever process ran them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from images.models import Image
+from tests import factories
+from tests.fakes import BLUE, GREEN, RED, painted
+from tests.metrics.scrape import samples, value
+from tests.requests import submit
+
+ONE_FACE = painted([(40, 40, 80, RED)])
+TWO_FACES = painted([(10, 10, 60, BLUE), (150, 10, 60, GREEN)])
+STAGES = ["queued", "fetch", "decode", "detect", "embed", "save"]
+
+
+def scrape(**headers: str) -> dict:
+    response = Client().get("/metrics", headers=headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain")
+    return samples(response.content.decode())
+
+
+def test_a_scrape_after_jobs_counts_them_their_faces_stages_and_webhooks(api, receiver):
+    before = scrape()
+    searches_before = sum(v for (n, _), v in before.items() if n == "facecore_search_seconds_count")
+
+    receiver.answers["/hooks/metrics"] = [500]
+    submit(api, ONE_FACE, callback_url=receiver.url("/hooks/metrics"))
+    submit(api, TWO_FACES)
+    submit(api, ONE_FACE[: len(ONE_FACE) // 2])  # corrupt pixels: failed, not_an_image
+    receiver.wait_posts("/hooks/metrics", 2)
+
+    found = scrape()
+    assert value(found, "facecore_jobs_finished_total", status="done", purpose="job") == 2
+    assert value(found, "facecore_jobs_finished_total", status="failed", purpose="job") == 1
+    assert value(found, "facecore_job_failures_total", code="not_an_image") == 1
+    assert value(found, "facecore_faces_total", purpose="job") == 3
+    for status in ("queued", "processing", "retrying"):
+        assert value(found, "facecore_jobs", status=status, purpose="job") == 0
+
+    assert value(found, "facecore_job_duration_seconds_count", purpose="job") == 2
+    assert value(found, "facecore_job_duration_seconds_sum", purpose="job") > 0
+    assert value(found, "facecore_job_duration_seconds_bucket", purpose="job", le="+Inf") == 2
+    for stage in STAGES:
+        assert value(found, "facecore_job_stage_seconds_count", stage=stage) == 2, stage
+    assert value(found, "facecore_job_stage_seconds_sum", stage="detect") > 0
+    assert value(found, "facecore_job_latency_seconds_count", status="done", purpose="job") == 2
+    assert value(found, "facecore_job_latency_seconds_count", status="failed", purpose="job") == 1
+
+    assert value(found, "facecore_webhook_attempts_total", outcome="http_error") == 1
+    assert value(found, "facecore_webhook_attempts_total", outcome="success") == 1
+    assert value(found, "facecore_webhook_attempt_seconds_count") == 2
+    assert value(found, "facecore_webhook_deliveries_total", outcome="delivered") == 1
+    assert value(found, "facecore_webhook_deliveries_pending") == 0
+
+    assert value(found, "facecore_database_up") == 1
+    searches = sum(v for (n, _), v in found.items() if n == "facecore_search_seconds_count")
+    assert searches > searches_before, "matching searched each stored face"
+
+
+def test_finished_jobs_are_counted_once_however_often_they_are_saved(api):
+    submit(api, ONE_FACE)
+    image = Image.objects.get()
+    image.save()  # e.g. the admin's change form
+    Image.objects.get().save(update_fields=["status", "finished_at"])
+    found = scrape()
+    assert value(found, "facecore_jobs_finished_total", status="done", purpose="job") == 1
+    assert value(found, "facecore_faces_total", purpose="job") == 1
+
+
+def test_unfinished_jobs_are_shown_by_status(service):
+    app, _ = factories.application("backlog")
+    for status in ["queued", "queued", "processing", "retrying"]:
+        factories.image(app, status=status)
+    found = scrape()
+    assert value(found, "facecore_jobs", status="queued", purpose="job") == 2
+    assert value(found, "facecore_jobs", status="processing", purpose="job") == 1
+    assert value(found, "facecore_jobs", status="retrying", purpose="job") == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "header", "status"),
+    [("", None, 200), ("s3cret", None, 401), ("s3cret", "Bearer wrong", 401), ("s3cret", "Bearer s3cret", 200)],
+)
+def test_a_metrics_token_is_required_when_set(service, settings, token, header, status):
+    settings.FACECORE_METRICS_TOKEN = token
+    response = Client().get("/metrics", headers={"Authorization": header} if header else {})
+    assert response.status_code == status
