@@ -85,9 +85,62 @@ def test_unfinished_jobs_are_shown_by_status(service):
 
 @pytest.mark.parametrize(
     ("token", "header", "status"),
-    [("", None, 200), ("s3cret", None, 401), ("s3cret", "Bearer wrong", 401), ("s3cret", "Bearer s3cret", 200)],
+    [
+        ("", None, 200),
+        ("s3cret", None, 401),
+        ("s3cret", "Bearer wrong", 401),
+        ("s3cret", "Bearer s3cret", 200),
+    ],
 )
 def test_a_metrics_token_is_required_when_set(service, settings, token, header, status):
     settings.FACECORE_METRICS_TOKEN = token
     response = Client().get("/metrics", headers={"Authorization": header} if header else {})
     assert response.status_code == status
+
+
+def reset_broker_connections(app) -> None:
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_queue_depth_is_read_from_the_filesystem_broker(service, settings, tmp_path):
+    """The embedded default's broker (kombu's filesystem transport): messages nobody consumed."""
+    from config.celery import app
+    from infra import dispatch
+    from infra.embedded import filesystem_broker_options
+
+    previous = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.task_always_eager = False  # the service fixture restores it
+    app.conf.broker_url = "filesystem://"
+    app.conf.broker_transport_options = filesystem_broker_options(tmp_path / "broker")
+    reset_broker_connections(app)
+    try:
+        for n in range(3):
+            app.send_task(dispatch.PROCESS_IMAGE, args=[f"image-{n}"], queue=settings.FACECORE_FACES_QUEUE)
+        app.send_task(dispatch.DELIVER_WEBHOOK, args=["delivery"], queue=settings.FACECORE_WEBHOOKS_QUEUE)
+        found = scrape()
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = previous
+        reset_broker_connections(app)
+    assert value(found, "facecore_queue_messages", queue="faces") == 3
+    assert value(found, "facecore_queue_messages", queue="webhooks") == 1
+    assert value(found, "facecore_broker_up") == 1
+
+
+def test_an_unreachable_broker_shows_as_down_and_the_rest_still_answers(service, settings):
+    from config.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    reset_broker_connections(app)
+    try:
+        found = scrape()
+    finally:
+        app.conf.broker_url = previous
+        reset_broker_connections(app)
+    assert value(found, "facecore_broker_up") == 0
+    assert not [k for k in found if k[0] == "facecore_queue_messages"]
+    assert value(found, "facecore_database_up") == 1
