@@ -4,6 +4,10 @@ the database, so they equal the jobs run whatever process ran them."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -144,3 +148,28 @@ def test_an_unreachable_broker_shows_as_down_and_the_rest_still_answers(service,
     assert value(found, "facecore_broker_up") == 0
     assert not [k for k in found if k[0] == "facecore_queue_messages"]
     assert value(found, "facecore_database_up") == 1
+
+
+def documented_metrics() -> set[str]:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
+    return set(re.findall(r"^\| `(facecore_[a-z_]+)` \|", text, flags=re.MULTILINE))
+
+
+def test_every_metric_is_documented_and_the_dashboard_uses_only_real_ones(api):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    submit(api, ONE_FACE)
+    text = Client().get("/metrics").content.decode()
+    scraped = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in text_string_to_metric_families(text)
+        if family.name.startswith("facecore_")
+    }
+    documented = documented_metrics()
+    assert scraped == documented, f"undocumented: {scraped - documented}, not served: {documented - scraped}"
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs/grafana/facecore.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    used = {re.sub(r"_(bucket|sum|count)$", "", n) for e in exprs for n in re.findall(r"facecore_[a-z_]+", e)}
+    assert used <= documented, f"the dashboard queries unknown metrics: {used - documented}"
+    assert {"facecore_faces_total", "facecore_queue_messages", "facecore_job_stage_seconds"} <= used
