@@ -45,8 +45,9 @@ def _series() -> dict[str, dict[str, list]]:
         row = out[name].setdefault(labels, [0.0, 0, []])
         row[0] += value
         row[1] += count
-        summed = row[2] + [0] * (len(buckets) - len(row[2]))
-        row[2] = [a + b for a, b in zip(summed, buckets + [0] * (len(summed) - len(buckets)), strict=True)]
+        row[2] += [0] * (len(buckets) - len(row[2]))
+        for i, n in enumerate(buckets):
+            row[2][i] += n
     return out
 
 
@@ -65,12 +66,16 @@ def _tallied(series: dict[str, dict[str, list]]) -> Iterator[Metric]:
         keys = sorted({k for labels in rows for k in json.loads(labels)})
         family = HistogramMetricFamily(name, help_text, labels=keys)
         for labels, (total, count, buckets) in sorted(rows.items()):
+            if not buckets:
+                continue
             parsed = json.loads(labels)
             cumulative, running = [], 0
             for bound, n in zip([*map(floatToGoString, bounds), "+Inf"], buckets, strict=False):
                 running += n
                 cumulative.append((bound, running))
-            cumulative[-1] = ("+Inf", count)
+            if cumulative[-1][0] == "+Inf":
+                cumulative.pop()
+            cumulative.append(("+Inf", count))
             family.add_metric([parsed.get(k, "") for k in keys], cumulative, total)
         yield family
 
@@ -81,7 +86,7 @@ def _live() -> Iterator[Metric]:
         "Jobs not finished yet, by status (queued, processing, retrying) and purpose.",
         labels=["status", "purpose"],
     )
-    counted = {(s, p): 0 for s in UNFINISHED for p in ("job",)}
+    counted = {(str(status), "job"): 0 for status in UNFINISHED}
     for row in (
         Image.objects.filter(status__in=UNFINISHED).values("status", "purpose").annotate(n=Count("pk"))
     ):
