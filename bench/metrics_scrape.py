@@ -192,7 +192,7 @@ def report(r: dict) -> str:
             "tally write of one done job (in its transaction)",
             f"{r['tally_p50']:.2f}",
             f"{r['tally_p95']:.2f}",
-            "1-3",
+            "3 (savepoint, upsert, release)",
         ],
         ["for comparison: `GROUP BY status` over all images", f"{r['group_by_ms']:.1f}", "", "1"],
     ]
