@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tenants",
     "images",
     "recognition",
+    "metrics",
     "api",
     "compreface",
     "worker",
@@ -205,6 +206,15 @@ FACECORE_HOST = env.str("FACECORE_HOST", "127.0.0.1")
 FACECORE_PORT = env.int("FACECORE_PORT", 8000, validate=Range(min=1, max=65535))
 FACECORE_PUBLIC_URL = env.str("FACECORE_PUBLIC_URL", "").rstrip("/")
 """Prefix for status_url/annotated_url in webhook bodies (API answers use the request's host)."""
+
+# --- Metrics (docs/metrics.md) ---------------------------------------------------------------------
+FACECORE_METRICS_TOKEN = env.str("FACECORE_METRICS_TOKEN", "")
+"""When set, /metrics and the workers' exporter want ``Authorization: Bearer <token>``."""
+FACECORE_WORKER_METRICS_PORT = env.int("FACECORE_WORKER_METRICS_PORT", 0, validate=Range(min=0, max=65535))
+"""A worker serves its own metrics (search latency) on this port; 0: not at all."""
+FACECORE_WORKER_METRICS_HOST = env.str("FACECORE_WORKER_METRICS_HOST", "0.0.0.0")
+FACECORE_METRICS_DIR = env.path("FACECORE_METRICS_DIR", DATA_DIR / "metrics").resolve()
+"""prometheus_client's multiprocess files of the workers' pool processes (one folder per worker)."""
 
 # --- Recognition -----------------------------------------------------------------------------------
 FACECORE_SYNC_TIMEOUT = env.float("FACECORE_SYNC_TIMEOUT", 60.0, validate=Range(min=0.1))

@@ -4,11 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.errors import json_not_found
 from api.views.health import healthz, readyz
+from api.views.metrics import metrics
 from compreface import urls as compreface
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # The CompreFace-compatible API (docs/compreface.md), beside facecore's own.
     path("api/v1/recognition/", include(compreface.recognition)),

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from images.models import Face, Image
+from metrics.search import observed
 from recognition.models_info import model_info
 
 
@@ -105,6 +106,7 @@ def nearest_query(
     return sql, params
 
 
+@observed  # latency histogram (docs/metrics.md); the search itself is untouched
 def nearest(
     application_id: uuid.UUID | str,
     model: str,

@@ -21,7 +21,18 @@ def documented_variables() -> set[str]:
 
 
 SETTING_NAME = re.compile(r"""["']((?:FACECORE|DJANGO|S3)_[A-Z0-9_]+|DATABASE_URL|CELERY_BROKER_URL)["']""")
-PACKAGES = ["config", "api", "compreface", "worker", "facecore", "recognition", "images", "tenants", "infra"]
+PACKAGES = [
+    "config",
+    "api",
+    "compreface",
+    "worker",
+    "facecore",
+    "recognition",
+    "metrics",
+    "images",
+    "tenants",
+    "infra",
+]
 
 
 def variables_read_by_code() -> set[str]:
@@ -153,3 +164,30 @@ def test_one_beat_runs_the_reconciler_and_services_have_healthchecks() -> None:
     )
     assert "/healthz" in " ".join(SERVICES["api"]["healthcheck"]["test"])
     assert "inspect ping" in " ".join(SERVICES["worker"]["healthcheck"]["test"])
+
+
+def test_prometheus_scrapes_the_api_metrics_and_every_worker() -> None:
+    from django.urls import resolve
+
+    from api.views.metrics import metrics
+
+    prometheus = SERVICES["prometheus"]
+    assert prometheus["profiles"] == ["metrics"]
+    assert all(p.startswith("127.0.0.1:") for p in prometheus["ports"]), "Prometheus is not published"
+    config_arg = next(a for a in prometheus["command"] if a.startswith("--config.file="))
+    mounted = {
+        target.removesuffix(":ro"): source
+        for source, _, target in (volume.partition(":") for volume in prometheus["volumes"])
+    }
+    config_file = ROOT / mounted[config_arg.partition("=")[2]]
+    assert config_file.is_file(), f"{config_file} is mounted but not in the repo"
+    jobs = {job["job_name"]: job for job in yaml.safe_load(config_file.read_text())["scrape_configs"]}
+
+    api_port = SERVICES["api"]["command"][SERVICES["api"]["command"].index("--bind") + 1].rpartition(":")[2]
+    api_job = jobs["facecore-api"]
+    assert api_job["static_configs"][0]["targets"] == [f"api:{api_port}"]
+    assert resolve(api_job["metrics_path"]).func is metrics
+
+    workers = jobs["facecore-workers"]["dns_sd_configs"][0]
+    assert "worker" in workers["names"]
+    assert str(workers["port"]) == SERVICES["worker"]["environment"]["FACECORE_WORKER_METRICS_PORT"]

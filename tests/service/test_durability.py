@@ -18,6 +18,9 @@ from tests.requests import upload
 PHOTO = painted([(40, 40, 80, RED)])
 
 
+REAL_SEND = dispatch.send
+
+
 @pytest.fixture
 def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
@@ -47,7 +50,9 @@ def test_an_upload_is_accepted_while_the_broker_is_down_and_processed_when_it_is
 ):
     image_id = upload_photo(api)
     assert api.get(f"/api/v1/images/{image_id}").json()["status"] == "queued"
-    monkeypatch.undo()  # the broker is back (the eager dispatcher)
+    # The broker is back (the eager dispatcher). Not monkeypatch.undo(): that would also undo the
+    # service fixture's fake engine and load TensorFlow's in the fast tier.
+    monkeypatch.setattr(dispatch, "send", REAL_SEND)
     Image.objects.filter(pk=image_id).update(enqueued_at=timezone.now() - timedelta(minutes=5))
     repairs = reconcile.run()
     assert repairs.lost_queued == 1
