@@ -47,7 +47,7 @@ def remaining(migration: ModelMigration) -> QuerySet[Face]:
     return Face.objects.filter(embedding__isnull=False).exclude(model=migration.target).exclude(id__in=done)
 
 
-def start(target: str) -> ModelMigration:
+def start(target: str, allow_partial: bool = False) -> ModelMigration:
     """Open a migration to ``target`` and send its first batch."""
     if target not in MODEL_NAMES:
         raise MigrationError(f"Unknown model {target!r}; known: {', '.join(MODEL_NAMES)}.")
@@ -60,15 +60,16 @@ def start(target: str) -> ModelMigration:
         if source == target:
             raise MigrationError(f"{target!r} is already the active model.")
         FaceEmbedding.objects.all().delete()  # problem rows a finished migration left for its report
-        migration = ModelMigration.objects.create(source=source, target=target)
+        migration = ModelMigration.objects.create(source=source, target=target, allow_partial=allow_partial)
         migration.total = remaining(migration).count()
         migration.save(update_fields=["total"])
     _send(migration.id)
     return migration
 
 
-def resume(migration_id: int) -> ModelMigration:
-    """Send a failed (or stalled) running migration's batches again."""
+def resume(migration_id: int, allow_partial: bool = False) -> ModelMigration:
+    """Send a failed (or stalled) running migration's batches again (``allow_partial``: switch
+    even with faces that cannot be re-embedded)."""
     with transaction.atomic():
         migration = ModelMigration.objects.select_for_update().get(pk=migration_id)
         if migration.state not in (MigrationState.RUNNING, MigrationState.FAILED):
@@ -76,7 +77,8 @@ def resume(migration_id: int) -> ModelMigration:
                 f"Only a running or failed migration can resume; this one is {migration.state}."
             )
         migration.state, migration.error = MigrationState.RUNNING, ""
-        migration.save(update_fields=["state", "error"])
+        migration.allow_partial = migration.allow_partial or allow_partial
+        migration.save(update_fields=["state", "error", "allow_partial"])
     _send(migration.id)
     return migration
 
@@ -93,7 +95,15 @@ def run_batch(migration_id: int) -> bool:
         .order_by("image_id")[: settings.FACECORE_MIGRATION_BATCH_SIZE]
     )
     if not batch:
-        if switch(migration.id):
+        stuck = not_migratable(migration).count()
+        if stuck and not migration.allow_partial:
+            mark_failed(
+                migration.id,
+                f"{stuck} faces cannot be re-embedded with {migration.target} (--status lists them); "
+                "roll back, or resume allowing a partial switch (they keep the old model's vector and "
+                "drop out of recognition).",
+            )
+        elif switch(migration.id):
             _announce(migration.target)
         return False
     outcomes = reembed(batch, migration.target)

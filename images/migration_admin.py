@@ -19,7 +19,7 @@ class StartForm(forms.ModelForm):
 
     class Meta:
         model = ModelMigration
-        fields = ["target"]
+        fields = ["target", "allow_partial"]
 
     def clean_target(self) -> str:
         target = self.cleaned_data["target"]
@@ -43,6 +43,7 @@ class ModelMigrationAdmin(admin.ModelAdmin):
     )
     readonly_fields = (
         "source",
+        "allow_partial",
         "target",
         "state",
         "counts",
@@ -53,7 +54,7 @@ class ModelMigrationAdmin(admin.ModelAdmin):
         "switched_at",
         "finished_at",
     )
-    actions = ["rollback", "finalize", "resume"]
+    actions = ["rollback", "finalize", "resume", "resume_partial"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -64,7 +65,7 @@ class ModelMigrationAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj is not None else ()
 
     def get_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else ["target"]
+        return self.readonly_fields if obj is not None else ["target", "allow_partial"]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -75,7 +76,9 @@ class ModelMigrationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         """The add form starts a migration (in the background) instead of saving a row itself."""
         try:
-            started = migrations.start(form.cleaned_data["target"])
+            started = migrations.start(
+                form.cleaned_data["target"], allow_partial=form.cleaned_data["allow_partial"]
+            )
         except migrations.MigrationError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -114,3 +117,7 @@ class ModelMigrationAdmin(admin.ModelAdmin):
     @admin.action(description="Resume a failed migration")
     def resume(self, request, queryset) -> None:
         self._each(request, queryset, migrations.resume, "resumed")
+
+    @admin.action(description="Resume, switching without the faces that cannot be re-embedded")
+    def resume_partial(self, request, queryset) -> None:
+        self._each(request, queryset, lambda pk: migrations.resume(pk, allow_partial=True), "resumed")

@@ -238,6 +238,9 @@ class ModelMigration(models.Model):
     total = models.PositiveIntegerField(default=0)
     """Faces to re-embed, counted at the start (faces arriving later are added as they come)."""
     error = models.TextField(blank=True)
+    allow_partial = models.BooleanField(default=False)
+    """Switch even if some faces could not be re-embedded (they keep the old model's vector and
+    drop out of recognition); otherwise the migration stops ``failed`` before the switch."""
     started_at = models.DateTimeField(auto_now_add=True)
     switched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

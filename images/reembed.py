@@ -26,10 +26,13 @@ from facecore.types import Face as EngineFace
 from images.models import Face
 from infra.storage import ObjectNotFound, crop_key, get_store
 
-CROP_MODELS = frozenset({"facenet", "facenet512", "dlib"})
-"""Models whose input fits inside the stored crop (box + 20 % per side): facenet and facenet512
-take the box + 10 %, dlib's aligned chip the landmarks + 25 % padding (dlib fills the little
-that falls outside with black). Measured against the original: docs/models.md."""
+CROP_MODELS = frozenset({"facenet", "facenet512"})
+"""Models whose input fits inside the stored crop (box + 20 % of its longer side per side):
+facenet and facenet512 take the box + 10 %, at 160 px, so the crop holds all they need (measured
+on the shared photos: at most 0.25 of facenet's threshold from the original's embedding). dlib
+is left out: its shape predictor and rotated chip (landmarks + 25 % padding) reach past the crop
+of a tilted face, and the worst face moved 0.97 of its threshold (bench/migration.py,
+docs/benchmarks.md "Model migration")."""
 
 
 class Problem:

@@ -46,7 +46,10 @@ def matches_follow(model: str, image_ids: list[str]) -> bool:
     if not rows or any(f.model != model for f in faces.values()):
         return False
     return all(
-        abs(r.distance - np.linalg.norm(np.asarray(faces[r.face_id].embedding) - faces[r.other_face_id].embedding))
+        abs(
+            r.distance
+            - np.linalg.norm(np.asarray(faces[r.face_id].embedding) - faces[r.other_face_id].embedding)
+        )
         < 1e-3
         for r in rows
     )
@@ -87,7 +90,9 @@ def test_facenet_to_dlib_on_the_worker_then_rollback(api, photos, settings, monk
     monkeypatch.undo()
 
     migration.resume(started.id)  # the rest on the worker
-    wait_for(lambda: migration.get(started.id).state == MigrationState.SWITCHED, "the migration did not switch")
+    wait_for(
+        lambda: migration.get(started.id).state == MigrationState.SWITCHED, "the migration did not switch"
+    )
     assert active_model() == "dlib"
     assert set(Face.objects.values_list("model", flat=True)) == {"dlib"}
     assert all(len(f.embedding) == model_info("dlib").dimension for f in Face.objects.all())

@@ -159,16 +159,43 @@ def test_a_job_that_started_before_the_switch_is_stored_with_the_new_model(api, 
     assert FaceEmbedding.objects.filter(face=face, model="facenet", embedding__isnull=False).exists()
 
 
-def test_without_originals_faces_are_reembedded_from_their_crops(api, batches, settings):
-    settings.FACECORE_KEEP_ORIGINALS = False
+def without_originals(api) -> tuple[list[str], Face]:
+    """Alice enrolled and three green jobs, stored with FACECORE_KEEP_ORIGINALS=false; the
+    last job's crop is gone too (returned)."""
     enrol(api, "alice", photo_of(RED, 10))
     jobs = [submit(api, photo_of(GREEN, shade))["image_id"] for shade in (-10, 0, 10)]
     lost = Face.objects.get(image_id=jobs[2])
-    get_store().delete(crop_key(lost.id))  # no original and no crop: nothing to embed from
+    get_store().delete(crop_key(lost.id))
+    return jobs, lost
 
+
+def test_faces_without_originals_stop_the_switch_until_allowed(api, batches, settings):
+    """dlib does not re-embed from crops (images.reembed.CROP_MODELS): nothing to embed from."""
+    settings.FACECORE_KEEP_ORIGINALS = False
+    jobs, _ = without_originals(api)
     started = migration.start("dlib")
     batches.run_all()
+    stopped = migration.get(started.id)
+    assert stopped.state == MigrationState.FAILED and "4 faces cannot be re-embedded" in stopped.error
+    assert active_model() == "facenet" and top(api, photo_of(RED)) == ("alice", "facenet")
+    assert {r.problem for r in migration.not_migratable(stopped)} == {"original_deleted"}
+
+    migration.resume(started.id, allow_partial=True)
+    batches.run_all()
+    assert migration.get(started.id).state == MigrationState.SWITCHED and active_model() == "dlib"
+    # The faces keep their facenet vectors, which dlib's searches do not see: alice is unknown.
+    assert set(Face.objects.values_list("model", flat=True)) == {"facenet"}
+    assert recognize(api, photo_of(RED))["faces"][0]["subjects"] == []
+
+
+def test_without_originals_a_crop_model_reembeds_from_the_crops(api, batches, settings, monkeypatch):
+    settings.FACECORE_KEEP_ORIGINALS = False
+    monkeypatch.setattr("images.reembed.CROP_MODELS", frozenset({"dlib"}))
+    jobs, lost = without_originals(api)
+    started = migration.start("dlib", allow_partial=True)
+    batches.run_all()
     progress = migration.progress(migration.get(started.id))
+    assert progress.migration.state == MigrationState.SWITCHED
     assert (progress.migrated, progress.not_migratable, progress.crops) == (3, 1, 3)
     [report] = migration.not_migratable(progress.migration)
     assert (report.face_id, report.problem) == (lost.id, "original_deleted")

@@ -41,11 +41,16 @@ class Command(BaseCommand):
         )
         actions.add_argument("--resume", action="store_true", help="send a failed migration's batches again")
         parser.add_argument("--no-wait", action="store_true", help="with --to: start and return")
+        parser.add_argument(
+            "--allow-partial",
+            action="store_true",
+            help="with --to/--resume: switch even if some faces cannot be re-embedded (no original)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
             if options["to"]:
-                migration = migrations.start(options["to"])
+                migration = migrations.start(options["to"], allow_partial=options["allow_partial"])
                 self.stderr.write(f"Started {migration} for {migration.total} faces (id {migration.id}).")
                 if not options["no_wait"]:
                     self._watch(migration.id)
@@ -65,7 +70,10 @@ class Command(BaseCommand):
                     f"Finalized: {migration.target} is the active model; old embeddings deleted."
                 )
             elif options["resume"]:
-                migration = migrations.resume(migrations.latest().id)
+                latest = migrations.latest()
+                if latest is None:
+                    raise CommandError("No migration has run.")
+                migration = migrations.resume(latest.id, allow_partial=options["allow_partial"])
                 self._watch(migration.id)
         except migrations.MigrationError as exc:
             raise CommandError(str(exc)) from exc
