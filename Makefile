@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ bench-recognition: models-all
 ## bench-review: the admin's review pages with 100,000 faces -> docs/benchmarks.md
 bench-review: $(STAMP)
 	$(BIN)/python -m bench.review_pages
+
+## bench-migration: a facenet -> dlib model migration of a few hundred faces (faces/s) -> docs/benchmarks.md
+bench-migration: models-all
+	$(BIN)/python -m bench.migration
 
 clean:
 	rm -rf $(VENV) $(SDK_VENV) var
