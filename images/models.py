@@ -253,8 +253,11 @@ class ModelMigration(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
+            # Every open migration indexes the same value (true): a second one is refused.
             models.UniqueConstraint(
-                fields=["state"],
+                models.ExpressionWrapper(
+                    models.Q(state__in=["running", "failed", "switched"]), output_field=models.BooleanField()
+                ),
                 condition=models.Q(state__in=["running", "failed", "switched"]),
                 name="model_migration_one_open",
             )
