@@ -88,7 +88,9 @@ def test_facenet_to_dlib_on_the_worker_then_rollback(api, photos, settings, monk
     assert top(api, photos("img10")) == ("alice", "facenet")  # during: still the old model
     assert top(api, photos("img27")) == ("bob", "facenet")
     # A job arriving now: stored with facenet, and its dlib vector is computed by the worker too.
-    late = api.post("/api/v1/images", {"image": upload(photos("img2"))}, format="multipart").json()["image_id"]
+    late = api.post("/api/v1/images", {"image": upload(photos("img2"))}, format="multipart").json()[
+        "image_id"
+    ]
     assert wait_done(api, late)["status"] == "done"
     late_face = Face.objects.get(image_id=late)
     assert late_face.model == "facenet"
