@@ -68,14 +68,16 @@ def start(target: str, allow_partial: bool = False) -> ModelMigration:
 
 
 def resume(migration_id: int, allow_partial: bool = False) -> ModelMigration:
-    """Send a failed (or stalled) running migration's batches again (``allow_partial``: switch
-    even with faces that cannot be re-embedded)."""
+    """Send a failed (or stalled) running migration's batches again, retrying the faces it could
+    not re-embed (``allow_partial``: switch even if they still cannot be)."""
     with transaction.atomic():
         migration = ModelMigration.objects.select_for_update().get(pk=migration_id)
         if migration.state not in (MigrationState.RUNNING, MigrationState.FAILED):
             raise MigrationError(
                 f"Only a running or failed migration can resume; this one is {migration.state}."
             )
+        # The faces that could not be re-embedded are tried again (an original put back, a fix).
+        not_migratable(migration).delete()
         migration.state, migration.error = MigrationState.RUNNING, ""
         migration.allow_partial = migration.allow_partial or allow_partial
         migration.save(update_fields=["state", "error", "allow_partial"])
