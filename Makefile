@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ bench-review: $(STAMP)
 ## bench-metrics: the cost of a /metrics scrape with 200,000 images, and of tallying a job -> docs/benchmarks.md
 bench-metrics: $(STAMP)
 	$(BIN)/python -m bench.metrics_scrape
+
+## bench-migration: a facenet -> dlib model migration of a few hundred faces (faces/s) -> docs/benchmarks.md
+bench-migration: models-all
+	$(BIN)/python -m bench.migration
 
 clean:
 	rm -rf $(VENV) $(SDK_VENV) var

@@ -9,9 +9,8 @@ Keys are absent, never null, when a plugin was not asked (CompreFace's NON_NULL 
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from facecore.types import LANDMARK_NAMES
+from images.embedding_models import active_model
 
 PLUGIN_VERSIONS = {"pose": "facecore.PoseEstimator", "quality": "facecore.FaceQuality"}
 
@@ -71,6 +70,6 @@ def plugins_versions(plugins: tuple[str, ...], model: str | None, with_calculato
     """The detector and every plugin that ran (``landmarks`` is left out, as CompreFace does)."""
     out = {"detector": "facecore.MTCNN"}
     if with_calculator or "calculator" in plugins:
-        out["calculator"] = f"facecore.{model or settings.FACECORE_ENGINE.default_model}"
+        out["calculator"] = f"facecore.{model or active_model()}"
     out.update({name: PLUGIN_VERSIONS[name] for name in plugins if name in PLUGIN_VERSIONS})
     return out

@@ -225,6 +225,8 @@ FACECORE_SEARCH_EF = env.int("FACECORE_SEARCH_EF", 100, validate=positive)
 FACECORE_CLUSTER_MIN_FACES = env.int("FACECORE_CLUSTER_MIN_FACES", 3, validate=Range(min=2))
 FACECORE_CLUSTER_MIN_AGREE = env.int("FACECORE_CLUSTER_MIN_AGREE", 1, validate=positive)
 FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)
+FACECORE_MIGRATION_BATCH_SIZE = env.int("FACECORE_MIGRATION_BATCH_SIZE", 32, validate=Range(min=1, max=1000))
+"""Faces re-embedded per task of a model migration (images.migration; docs/models.md)."""
 
 # --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else kombu's filesystem transport ------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import math
 
 from PIL import Image, ImageDraw
 
 from facecore.decode import DecodedImage, decode_image
-from facecore.types import Face
+from facecore.types import Box, Face
 
 BOX_COLOUR = (0, 255, 0)
 LANDMARK_COLOUR = (255, 0, 0)
@@ -64,3 +65,24 @@ def face_crop(image: bytes | DecodedImage, face: Face, size: int = 160, margin: 
     region = (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
     crop = Image.fromarray(decoded.pixels).crop(region)
     return _jpeg(crop.resize((size, size), Image.Resampling.BILINEAR))
+
+
+def face_in_crop(face: Face, size: int = 160, margin: float = 0.2) -> Face:
+    """``face`` (original coordinates) in the coordinates of its ``face_crop(..., size, margin)``.
+
+    Lets a model re-embed a face from its stored crop when the original is gone
+    (images.reembed). Exact up to the crop's rounding to whole working pixels.
+    """
+    b = face.box
+    side = max(b.width, b.height) * (1 + 2 * margin)
+    x0 = (b.x_min + b.x_max) / 2 - side / 2
+    y0 = (b.y_min + b.y_max) / 2 - side / 2
+    scale = size / side
+    box = Box(
+        x_min=max(0, math.floor((b.x_min - x0) * scale)),
+        y_min=max(0, math.floor((b.y_min - y0) * scale)),
+        x_max=min(size, math.ceil((b.x_max - x0) * scale)),
+        y_max=min(size, math.ceil((b.y_max - y0) * scale)),
+    )
+    landmarks = {k: ((x - x0) * scale, (y - y0) * scale) for k, (x, y) in face.landmarks.items()}
+    return Face(box=box, probability=face.probability, landmarks=landmarks)

@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from images import migration_admin  # noqa: F401  (registers the model migrations' admin)
 from images.annotate import annotated_jpeg
 from images.deletion import delete_image
 from images.models import Face, Image, WebhookAttempt

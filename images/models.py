@@ -209,3 +209,82 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class MigrationState(models.TextChoices):
+    RUNNING = "running"
+    """Re-embedding in the background; the service answers with ``source``."""
+    SWITCHED = "switched"
+    """``target`` is the active model; the old embeddings are kept for a rollback."""
+    FINALIZED = "finalized"
+    """``target`` is the active model; the old embeddings are gone."""
+    ROLLED_BACK = "rolled_back"
+    """``source`` is the active model again (before or after the switch)."""
+    FAILED = "failed"
+    """Stopped by an error (``error``); the service answers with ``source``. Roll back or resume."""
+
+
+class ModelMigration(models.Model):
+    """A change of the embedding model of every stored face (images.migration; docs/models.md).
+
+    The active model is the ``target`` of the newest switched or finalized migration
+    (images.active_model), else FACECORE_DEFAULT_MODEL. At most one migration is open (running,
+    failed or switched) at a time.
+    """
+
+    source = models.CharField(max_length=64)
+    target = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=MigrationState.choices, default=MigrationState.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    """Faces to re-embed, counted at the start (faces arriving later are added as they come)."""
+    error = models.TextField(blank=True)
+    allow_partial = models.BooleanField(default=False)
+    """Switch even if some faces could not be re-embedded (they keep the old model's vector and
+    drop out of recognition); otherwise the migration stops ``failed`` before the switch."""
+    started_at = models.DateTimeField(auto_now_add=True)
+    switched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    """Finalized or rolled back."""
+    from_crops = models.PositiveIntegerField(default=0)
+    """Faces re-embedded from their stored crop (counted at the switch)."""
+    seconds = models.FloatField(default=0)
+    """Time spent re-embedding (the batches' own time, not the time waiting in the queue)."""
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # Every open migration indexes the same value (true): a second one is refused.
+            models.UniqueConstraint(
+                models.ExpressionWrapper(
+                    models.Q(state__in=["running", "failed", "switched"]), output_field=models.BooleanField()
+                ),
+                condition=models.Q(state__in=["running", "failed", "switched"]),
+                name="model_migration_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target} ({self.state})"
+
+
+class FaceEmbedding(models.Model):
+    """An embedding of a face by a model other than the one in ``Face.embedding``.
+
+    Written by a model migration: the new model's vectors while it runs (searches never read
+    this table, so the service keeps answering with the old model), the old model's after the
+    switch (so a rollback restores them). Finalizing deletes them.
+    """
+
+    face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="other_embeddings")
+    model = models.CharField(max_length=64)
+    embedding = VectorField(null=True, blank=True)
+    """Null: the face could not be re-embedded with ``model`` (``problem`` says why)."""
+    problem = models.CharField(max_length=64, blank=True)
+    """``original_deleted`` (no original and no usable crop), ``original_missing``, ``bad_box``."""
+    from_crop = models.BooleanField(default=False)
+    """Re-embedded from the stored face crop (the original was deleted for privacy)."""
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["face", "model"], name="face_embedding_unique_model")]
+        indexes = [models.Index(fields=["model", "face"], name="face_embedding_model_idx")]

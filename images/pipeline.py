@@ -24,6 +24,7 @@ from facecore.errors import ImageError, ModelUnavailableError
 from facecore.quality import assess_face
 from facecore.types import ImageResult
 from images import webhooks
+from images.embedding_models import active_model, store_faces
 from images.leases import keeper, lease_until
 from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
@@ -204,6 +205,7 @@ def _process(image: Image) -> None:
         timings["decode"] = _ms(start)
         result = engine.analyze(
             [decoded],
+            model=active_model(),
             det_prob_threshold=options.get("det_prob_threshold"),
             limit=options.get("limit") or 0,
         )[0]
@@ -237,7 +239,7 @@ def _process(image: Image) -> None:
         else:
             gone = False
             FaceRow.objects.filter(image=locked).delete()
-            faces = FaceRow.objects.bulk_create(rows)
+            faces = store_faces(rows, result.faces, decoded)
             faces_stored.send(sender=Image, image=locked, faces=faces)
             locked.status = ImageStatus.DONE
             locked.error_code = ""

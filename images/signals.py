@@ -7,3 +7,8 @@ faces_stored = Signal()
 just saved, inside the transaction that marks the image done, so a receiver's writes commit (or
 roll back) with the image's own. Receivers may set ``image.result[<their key>]``; the pipeline
 saves ``image`` after them."""
+
+active_model_changed = Signal()
+"""``sender=ModelMigration``, ``model``: a model migration switched to ``model`` or rolled back to
+it; every face's embedding is now ``model``'s (images.migration). Sent by a worker task after
+the switch committed; recognition recomputes matches and clusters."""

@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 PROCESS_IMAGE = "worker.tasks.process_image"
 DELIVER_WEBHOOK = "worker.tasks.deliver_webhook"
 RECONCILE = "worker.tasks.reconcile"
+MIGRATE_EMBEDDINGS = "worker.tasks.migrate_embeddings"
+ACTIVE_MODEL_CHANGED = "worker.tasks.active_model_changed"
 
 
 def send(task: str, args: list, queue: str, countdown: float | None = None) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.dispatch import receiver
 
-from images.models import Face, Image, ImagePurpose
-from images.signals import faces_stored
+from images.models import Face, Image, ImagePurpose, ModelMigration
+from images.signals import active_model_changed, faces_stored
 from recognition.clustering import cluster_faces, lock_application
 from recognition.matching import store_matches
 from recognition.predictions import recognition_result
+from recognition.recompute import recompute
 
 
 @receiver(faces_stored, sender=Image, dispatch_uid="recognition.faces_stored")
@@ -25,3 +26,9 @@ def match_cluster_and_recognize(sender, image: Image, faces: list[Face], **kwarg
             cluster_faces(faces)
         if (image.options or {}).get("recognize"):
             image.result = {**(image.result or {}), "recognition": recognition_result(image, faces)}
+
+
+@receiver(active_model_changed, sender=ModelMigration, dispatch_uid="recognition.active_model_changed")
+def recompute_matches_and_clusters(sender, model: str, **kwargs) -> None:
+    """Every face now has ``model``'s embedding: matches and clusters again with its distances."""
+    recompute(model)

@@ -16,6 +16,7 @@ from PIL import Image as PILImage
 from scipy import ndimage
 
 from facecore.embedders.base import l2_normalize
+from facecore.embedders.dlib_resnet import THRESHOLD as DLIB_THRESHOLD
 from facecore.embedders.facenet import THRESHOLD as FACENET_THRESHOLD
 from facecore.engine import Engine
 from facecore.settings import EngineSettings
@@ -55,6 +56,9 @@ class FakeEmbedder:
     name = "facenet"
     dimension = DIMENSION
     threshold = FACENET_THRESHOLD
+    salt = ""
+    """Another model's vectors for the same face are unrelated (another vector space)."""
+    shade_weight = 0.15
 
     def prepare(self, image: np.ndarray, face: Face) -> np.ndarray:
         b = face.box
@@ -64,20 +68,29 @@ class FakeEmbedder:
     def embed(self, crops: np.ndarray) -> np.ndarray:
         return l2_normalize(np.stack([self._vector(crop) for crop in np.asarray(crops)]))
 
-    @staticmethod
-    def _vector(crop: np.ndarray) -> np.ndarray:
+    def _vector(self, crop: np.ndarray) -> np.ndarray:
         colour = crop.reshape(-1, 3).mean(axis=0)
         identity = tuple(int(round(c / 64)) for c in colour)
-        seed = zlib.crc32(repr(identity).encode())
+        seed = zlib.crc32((self.salt + repr(identity)).encode())
         base = np.random.default_rng(seed).normal(size=DIMENSION)
         base /= np.linalg.norm(base)
         shade = np.random.default_rng(int(colour.sum() * 10)).normal(size=DIMENSION)
-        return base + 0.15 * shade / np.linalg.norm(shade)
+        return base + self.shade_weight * shade / np.linalg.norm(shade)
+
+
+class FakeDlibEmbedder(FakeEmbedder):
+    """A second model for model migrations: the same people, other vectors, dlib's threshold."""
+
+    name = "dlib"
+    threshold = DLIB_THRESHOLD
+    salt = "dlib"
+    shade_weight = 0.05
 
 
 def fake_engine(settings: EngineSettings | None = None) -> Engine:
     engine = Engine(settings or EngineSettings(), detector=FakeDetector())
-    engine._embedders[FakeEmbedder.name] = FakeEmbedder()
+    for embedder in (FakeEmbedder(), FakeDlibEmbedder()):
+        engine._embedders[embedder.name] = embedder
     return engine
 
 

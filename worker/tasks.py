@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from kombu.exceptions import KombuError
 
-from images import pipeline, reconcile, webhooks
+from images import migration, pipeline, reconcile, signals, webhooks
+from images.models import ModelMigration
 from infra import dispatch
 from infra.errors import ErrorCode
 from infra.storage import StorageUnavailable
@@ -115,3 +116,32 @@ def deliver_webhook(delivery_id: str, *legacy_args) -> None:
 def reconcile_now() -> None:
     """Re-send what the broker may have lost (Celery beat runs this; so does manage.py reconcile)."""
     reconcile.run()
+
+
+class MigrationBatchTask(Task):
+    """A batch that fails for good (retries spent, or a bug) stops its migration as ``failed``."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        migration_id = args[0] if args else kwargs.get("migration_id")
+        migration.mark_failed(migration_id, f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    name=dispatch.MIGRATE_EMBEDDINGS,
+    base=MigrationBatchTask,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
+def migrate_embeddings(migration_id: int) -> None:
+    """One batch of a model migration; sends the next one (or switches) when done."""
+    if migration.run_batch(migration_id):
+        dispatch.send(dispatch.MIGRATE_EMBEDDINGS, [migration_id], settings.FACECORE_FACES_QUEUE)
+
+
+@shared_task(name=dispatch.ACTIVE_MODEL_CHANGED, acks_late=True, ignore_result=True)
+def active_model_changed(model: str) -> None:
+    """A migration switched (or rolled back): recognition recomputes matches and clusters."""
+    signals.active_model_changed.send(sender=ModelMigration, model=model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from django.db import DatabaseError
 
 from facecore.types import Box, Face
 
@@ -12,13 +13,19 @@ log = logging.getLogger(__name__)
 
 
 def warm_engine() -> None:
-    """Load the detector and default embedder, and run each once (TensorFlow traces on first use)."""
+    """Load the detector and the active model's embedder, and run each once (TensorFlow traces
+    on first use)."""
     from facecore.engine import get_engine
+    from images.embedding_models import active_model
 
     engine = get_engine()
     blank = np.full((160, 160, 3), 128, dtype=np.uint8)
     engine.detector.detect([blank], engine.settings.min_face_size)
-    embedder = engine.embedder()
+    try:
+        model = active_model()
+    except DatabaseError:  # the database may come up later than the worker; jobs ask again
+        model = None
+    embedder = engine.embedder(model)
     face = Face(
         box=Box(40, 30, 120, 130),
         probability=1.0,
