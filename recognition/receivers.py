@@ -7,6 +7,7 @@ from django.dispatch import receiver
 
 from images.models import Face, Image, ImagePurpose
 from images.signals import faces_stored
+from recognition import bulk
 from recognition.clustering import cluster_faces, lock_application
 from recognition.matching import store_matches
 from recognition.predictions import recognition_result
@@ -25,3 +26,9 @@ def match_cluster_and_recognize(sender, image: Image, faces: list[Face], **kwarg
             cluster_faces(faces)
         if (image.options or {}).get("recognize"):
             image.result = {**(image.result or {}), "recognition": recognition_result(image, faces)}
+
+
+@receiver(faces_stored, sender=Image, dispatch_uid="recognition.bulk_enrol")
+def enrol_imported_example(sender, image: Image, faces: list[Face], **kwargs) -> None:
+    """An example image of a bulk import (option ``enrol``): enrol its face or refuse it."""
+    bulk.enrol_processed(image, faces)
