@@ -102,6 +102,11 @@ def add(job: ImportJob, subject: str, file: str, data: bytes | ServiceError) -> 
     outcome, checked, digest = precheck(app, subject, data)
     item = ImportItem(job=job, subject=subject.strip()[:200], file=file[:1000], sha256=digest)
     if outcome is not None:
+        twin = job.items.filter(face_id=outcome.face_id).values_list("file", flat=True).first()
+        if outcome.face_id is not None and twin is not None:  # enrolled a moment ago by this import
+            outcome = Outcome(
+                ImportStatus.SKIPPED, "duplicate", f"The same photo as {twin}.", outcome.face_id
+            )
         _settle(item, outcome)
         item.save()
         return item

@@ -46,10 +46,10 @@ def zip_members(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]]:
     members = []
     for info in archive.infolist():
         parts = PurePosixPath(info.filename).parts
+        if ".." in parts or info.filename.startswith(("/", "\\")):
+            raise _bad_archive(f"Unsafe path in the archive: {info.filename!r}.")
         if info.is_dir() or not parts or _ignored(parts):
             continue
-        if ".." in parts or info.filename.startswith("/"):
-            raise _bad_archive(f"Unsafe path in the archive: {info.filename!r}.")
         members.append((parts, info))
     tops = {parts[0] for parts, _ in members}
     strip = len(tops) == 1 and all(len(parts) >= 3 for parts, _ in members)
