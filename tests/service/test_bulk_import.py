@@ -194,3 +194,12 @@ def test_an_import_is_private_to_its_application(api, other_api) -> None:
     )
     refused(other_api.get(f"/api/v1/imports/{response.json()['id']}"), 404, "not_found")
     refused(api.get("/api/v1/imports/not-a-uuid"), 404, "not_found")
+
+
+def test_a_photo_the_worker_cannot_decode_is_refused_with_its_code(api, people: Path) -> None:
+    whole = photo(BLUE, 20)
+    (people / "bob" / "cut.png").write_bytes(whole[: len(whole) // 2])  # the header is fine, the data is not
+    report = run(people)
+    assert "  bob/cut.png: not_an_image:" in report, report
+    assert report.splitlines()[0] == "enrolled 3, skipped 0 (already enrolled or duplicate), refused 6"
+    assert not Image.objects.filter(status="failed").exists()  # its failed job is cleaned up
