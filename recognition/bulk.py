@@ -96,14 +96,17 @@ def add(job: ImportJob, subject: str, file: str, data: bytes | ServiceError) -> 
     """Record one file of the import and, unless settled at once, submit it to the worker pool.
 
     The broker being down is not an error here: the image stays ``queued`` and the reconciler
-    sends it when the broker is back. The object store being down is (503, nothing recorded).
+    sends it when the broker is back. The object store being down refuses this file (its item
+    says ``storage_unavailable``; running the import again takes it).
     """
     app = job.application
     outcome, checked, digest = precheck(app, subject, data)
     item = ImportItem(job=job, subject=subject.strip()[:200], file=file[:1000], sha256=digest)
     if outcome is not None:
-        twin = job.items.filter(face_id=outcome.face_id).values_list("file", flat=True).first()
-        if outcome.face_id is not None and twin is not None:  # enrolled a moment ago by this import
+        twin = None
+        if outcome.face_id is not None:
+            twin = job.items.filter(face_id=outcome.face_id).values_list("file", flat=True).first()
+        if twin is not None:  # enrolled a moment ago by this import
             outcome = Outcome(
                 ImportStatus.SKIPPED, "duplicate", f"The same photo as {twin}.", outcome.face_id
             )

@@ -203,3 +203,16 @@ def test_a_photo_the_worker_cannot_decode_is_refused_with_its_code(api, people: 
     assert "  bob/cut.png: not_an_image:" in report, report
     assert report.splitlines()[0] == "enrolled 3, skipped 0 (already enrolled or duplicate), refused 6"
     assert not Image.objects.filter(status="failed").exists()  # its failed job is cleaned up
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_progress_bar_shows_rate_and_counts(api, people: Path) -> None:
+    err = Terminal()
+    call_command("import_subjects", str(people), "--application", "alpha", stdout=io.StringIO(), stderr=err)
+    bar = err.getvalue()
+    assert "8/8" in bar and "photo/s" in bar, bar
+    assert "enrolled=3" in bar and "refused=5" in bar
