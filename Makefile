@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,14 @@ bench-accuracy: models-all
 ## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
 bench-recognition: models-all
 	$(BIN)/python -m bench.recognition
+
+## bench-import: manage.py import_subjects with a real worker (photos/s) -> docs/benchmarks.md
+bench-import: models-all
+	$(BIN)/python -m bench.bulk_import
+
+## bench-cli: python -m facecore detect's peak memory over 20/80/300 images -> docs/benchmarks.md
+bench-cli: models-all
+	$(BIN)/python -m bench.cli_memory
 
 ## bench-review: the admin's review pages with 100,000 faces -> docs/benchmarks.md
 bench-review: $(STAMP)

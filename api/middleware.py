@@ -8,14 +8,19 @@ from django.http import JsonResponse
 from api.errors import error_body
 from infra.errors import ErrorCode, ServiceError
 
+IMPORTS_PATH = "/api/v1/imports"
+
 
 def oversized(request) -> ServiceError | None:
     """An /api/ request may carry one image (FACECORE_MAX_IMAGE_BYTES, base64 adds a third) plus
-    FACECORE_MAX_REQUEST_BYTES of other fields; the refusal of a larger declared body, else None."""
+    FACECORE_MAX_REQUEST_BYTES of other fields, a bulk import FACECORE_IMPORT_MAX_BYTES; the
+    refusal of a larger declared body, else None."""
     if not request.path.startswith("/api/"):
         return None
     declared = request.META.get("CONTENT_LENGTH") or "0"
     limit = settings.FACECORE_ENGINE.max_image_bytes * 4 // 3 + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if request.path.rstrip("/") == IMPORTS_PATH:  # many photos in one body (FACECORE_IMPORT_MAX_BYTES)
+        limit = settings.FACECORE_IMPORT_MAX_BYTES
     if declared.isdigit() and int(declared) > limit:
         message = f"The request body is {declared} bytes; the limit is {limit} bytes."
         return ServiceError(ErrorCode.REQUEST_TOO_LARGE, message)

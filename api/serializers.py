@@ -134,3 +134,21 @@ class ClusterSplitInputSerializer(serializers.Serializer):
         max_length=1000,
         help_text="Faces of this cluster that move into a new cluster of their own.",
     )
+
+
+class ImportInputSerializer(serializers.Serializer):
+    """POST /api/v1/imports (multipart): an archive, or files each with its subject."""
+
+    archive = serializers.FileField(
+        required=False, help_text="A zip with one folder per subject: <subject>/<photo>."
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="Photos (repeat the field)."
+    )
+    subject = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="The subject of each file, in the same order (repeat the field; one per file).",
+    )
+    force = serializers.BooleanField(required=False, help_text="Enrol faces below the quality floor too.")
+    det_prob_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api.views import images, recognition, review
+from api.views import images, imports, recognition, review
 
 urlpatterns = [
     path("images", images.ImageListCreateView.as_view(), name="image-list"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("matches", review.MatchListView.as_view(), name="match-list"),
     path("matches/<int:match_id>/confirm", review.MatchConfirmView.as_view(), name="match-confirm"),
     path("matches/<int:match_id>/reject", review.MatchRejectView.as_view(), name="match-reject"),
+    path("imports", imports.ImportListView.as_view(), name="import-list"),
+    path("imports/<str:import_id>", imports.ImportDetailView.as_view(), name="import-detail"),
     path("recognize", recognition.RecognizeView.as_view(), name="recognize"),
     path("verify", recognition.VerifyView.as_view(), name="verify"),
     path("detect", recognition.DetectView.as_view(), name="detect"),

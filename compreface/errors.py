@@ -72,6 +72,9 @@ CODES: dict[ErrorCode, CompreFaceCode] = {
     ErrorCode.SUBJECTS_DIFFER: CompreFaceCode(0, 409),
     ErrorCode.SAME_SUBJECT: CompreFaceCode(0, 409),
     ErrorCode.EXAMPLE_FACE: CompreFaceCode(0, 409),
+    ErrorCode.BAD_ARCHIVE: CompreFaceCode(0, 400),
+    ErrorCode.EMPTY_IMPORT: CompreFaceCode(0, 400),
+    ErrorCode.TOO_MANY_FILES: CompreFaceCode(0, 413),
     # Faults keep facecore's status (503: retry) with CompreFace's code for "the core failed".
     ErrorCode.STORAGE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),
     ErrorCode.QUEUE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),

@@ -220,6 +220,12 @@ FACECORE_METRICS_DIR = env.path("FACECORE_METRICS_DIR", DATA_DIR / "metrics").re
 FACECORE_SYNC_TIMEOUT = env.float("FACECORE_SYNC_TIMEOUT", 60.0, validate=Range(min=0.1))
 """Seconds a synchronous call (recognize, verify, detect, add example) waits for the worker."""
 FACECORE_SYNC_POLL_INTERVAL = env.float("FACECORE_SYNC_POLL_INTERVAL", 0.05, validate=Range(min=0.001))
+FACECORE_IMPORT_MAX_FILES = env.int("FACECORE_IMPORT_MAX_FILES", 10_000, validate=positive)
+"""Files one bulk import (POST /api/v1/imports) may hold; more is 413 too_many_files."""
+FACECORE_IMPORT_MAX_BYTES = env.int("FACECORE_IMPORT_MAX_BYTES", 1_000_000_000, validate=positive)
+"""Largest request body POST /api/v1/imports accepts (a zip or many files); more is 413."""
+DATA_UPLOAD_MAX_NUMBER_FILES = FACECORE_IMPORT_MAX_FILES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = FACECORE_IMPORT_MAX_FILES + 1000  # a bulk import's subject per file
 FACECORE_SEARCH_EF = env.int("FACECORE_SEARCH_EF", 100, validate=positive)
 """HNSW candidate list size per query (recall vs. latency; see docs/benchmarks.md)."""
 FACECORE_CLUSTER_MIN_FACES = env.int("FACECORE_CLUSTER_MIN_FACES", 3, validate=Range(min=2))

@@ -37,13 +37,26 @@ def _print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def cmd_detect(args: argparse.Namespace) -> int:
-    from facecore.engine import get_engine
+CHUNK = 4
+"""Images decoded and detected together: small, so results stream out and memory stays flat."""
 
-    engine = get_engine()
+
+def _progress(total: int):
+    """A tqdm bar on stderr when it is a terminal (rate, ETA); None otherwise (pipes, logs, tests)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="img", file=sys.stderr, dynamic_ncols=True)
+
+
+def _detect_chunk(
+    engine, paths: list[str], args: argparse.Namespace
+) -> list[tuple[dict[str, Any], Any, Any]]:
+    """``(entry, decoded image, engine result)`` per path of one chunk, in order (None, None on error)."""
+    decoded: dict[int, Any] = {}
     entries: list[dict[str, Any]] = []
-    decoded = {}
-    for index, path in enumerate(args.images):
+    for index, path in enumerate(paths):
         try:
             decoded[index] = engine.decode(_read(path))
         except ImageError as exc:
@@ -57,38 +70,75 @@ def cmd_detect(args: argparse.Namespace) -> int:
         min_face_size=args.min_face_size,
         limit=args.limit,
     )
-    outputs = annotate_paths(Path(args.annotate), len(args.images)) if args.annotate else []
-    for index, result in zip(order, results, strict=True):
+    by_index = dict(zip(order, results, strict=True))
+    for index, result in by_index.items():
         entries[index].update(
             width=result.width, height=result.height, faces=[f.to_dict() for f in result.faces]
         )
-        if outputs:
-            from facecore.draw import annotate
+    return [(entry, decoded.get(i), by_index.get(i)) for i, entry in enumerate(entries)]
 
-            outputs[index].write_bytes(annotate(decoded[index], result.faces))
-    if args.json:
-        _print_json(entries)
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Each image's result is printed as soon as its chunk is done (JSON lines with ``--json``);
+    decoded images are dropped after their chunk, so memory does not grow with the image count."""
+    from facecore.engine import get_engine
+
+    engine = get_engine()
+    paths: list[str] = args.images
+    outputs = annotate_paths(Path(args.annotate), len(paths)) if args.annotate else []
+    bar = _progress(len(paths))
+    failed = False
+    try:
+        for start in range(0, len(paths), CHUNK):
+            chunk = _detect_chunk(engine, paths[start : start + CHUNK], args)
+            for offset, (entry, decoded, result) in enumerate(chunk):
+                failed = failed or "error" in entry
+                _emit(entry, args.json, bar)
+                if outputs and result is not None:
+                    from facecore.draw import annotate
+
+                    out = outputs[start + offset]
+                    out.write_bytes(annotate(decoded, result.faces))
+                    if not args.json:
+                        _write(f"annotated {entry['image']} -> {out}", bar)
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _write(line: str, bar) -> None:
+    """One line of output, flushed now (a reader of the pipe sees it at once), clear of the bar."""
+    if bar is not None:
+        bar.clear()
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    if bar is not None:
+        bar.refresh()
+
+
+def _emit(entry: dict[str, Any], as_json: bool, bar) -> None:
+    if as_json:
+        _write(json.dumps(entry), bar)
     else:
-        for entry in entries:
-            _print_human_detect(entry)
-        for index in order if outputs else []:
-            print(f"annotated {args.images[index]} -> {outputs[index]}")
-    return EXIT_FAILED if any("error" in e for e in entries) else EXIT_OK
+        _write("\n".join(_human_detect(entry)), bar)
 
 
-def _print_human_detect(entry: dict[str, Any]) -> None:
+def _human_detect(entry: dict[str, Any]) -> list[str]:
     if "error" in entry:
-        print(f"{entry['image']}: error {entry['error']['code']}: {entry['error']['message']}")
-        return
+        return [f"{entry['image']}: error {entry['error']['code']}: {entry['error']['message']}"]
     faces = entry["faces"]
-    print(f"{entry['image']}: {entry['width']}x{entry['height']}, {len(faces)} face(s)")
+    lines = [f"{entry['image']}: {entry['width']}x{entry['height']}, {len(faces)} face(s)"]
     for n, face in enumerate(faces, 1):
         b = face["box"]
         marks = " ".join(f"{k}=({v[0]:.0f},{v[1]:.0f})" for k, v in face["landmarks"].items())
-        print(
+        lines.append(
             f"  face {n}: box ({b['x_min']},{b['y_min']})-({b['x_max']},{b['y_max']}) "
             f"p={face['probability']:.3f} {marks}"
         )
+    return lines
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -184,7 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     detect = sub.add_parser("detect", help="find faces in images")
     detect.add_argument("images", nargs="+", metavar="IMAGE")
-    detect.add_argument("--json", action="store_true", help="machine-readable output")
+    detect.add_argument(
+        "--json", action="store_true", help="JSON lines: one object per image, printed as it is done"
+    )
     detect.add_argument(
         "--annotate",
         metavar="OUT.jpg",

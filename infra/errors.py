@@ -48,6 +48,10 @@ class ErrorCode(StrEnum):
     SUBJECTS_DIFFER = "subjects_differ"
     SAME_SUBJECT = "same_subject"
     EXAMPLE_FACE = "example_face"
+    # Bulk imports (docs/recognition.md "Bulk import")
+    BAD_ARCHIVE = "bad_archive"
+    EMPTY_IMPORT = "empty_import"
+    TOO_MANY_FILES = "too_many_files"
     # The service and its parts
     STORAGE_UNAVAILABLE = "storage_unavailable"
     QUEUE_UNAVAILABLE = "queue_unavailable"
@@ -93,6 +97,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.SUBJECTS_DIFFER: 409,
     ErrorCode.SAME_SUBJECT: 409,
     ErrorCode.EXAMPLE_FACE: 409,
+    ErrorCode.BAD_ARCHIVE: 400,
+    ErrorCode.EMPTY_IMPORT: 400,
+    ErrorCode.TOO_MANY_FILES: 413,
     ErrorCode.STORAGE_UNAVAILABLE: 503,
     ErrorCode.QUEUE_UNAVAILABLE: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,

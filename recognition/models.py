@@ -3,6 +3,8 @@ reviewers' rejections of matches."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 from images.models import Face
@@ -78,3 +80,46 @@ class Rejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.face_a_id} is not {self.face_b_id}"
+
+
+class ImportJob(models.Model):
+    """A bulk enrolment: many example photos, one subject each (recognition.bulk). Its progress
+    is counted from its items; each item is finished by the worker that processed its photo."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="imports")
+    source = models.CharField(max_length=16, help_text="api or command")
+    force = models.BooleanField(default=False)
+    """Enrol faces below the quality floor too (as ``force=true`` on one example)."""
+    det_prob_threshold = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending"
+    """Submitted to the worker pool, not finished yet."""
+    ENROLLED = "enrolled"
+    SKIPPED = "skipped"
+    """Already enrolled (the same photo for the same subject), or a duplicate within the import."""
+    REFUSED = "refused"
+    """Not an example: ``code`` says why (no_face, more_than_one_face, low_quality_face, not_an_image...)."""
+
+
+class ImportItem(models.Model):
+    """One file of an import and what became of it."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="items")
+    subject = models.CharField(max_length=200)
+    file = models.CharField(max_length=1000)
+    sha256 = models.CharField(max_length=64, blank=True)
+    image_id = models.UUIDField(null=True, blank=True)
+    """The example image processing it (no foreign key: a refused image is deleted)."""
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    code = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    face_id = models.UUIDField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["job", "status"], name="import_item_job_status_idx")]

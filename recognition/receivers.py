@@ -7,6 +7,7 @@ from django.dispatch import receiver
 
 from images.models import Face, Image, ImagePurpose, ModelMigration
 from images.signals import active_model_changed, faces_stored
+from recognition import bulk
 from recognition.clustering import cluster_faces, lock_application
 from recognition.matching import store_matches
 from recognition.predictions import recognition_result
@@ -32,3 +33,9 @@ def match_cluster_and_recognize(sender, image: Image, faces: list[Face], **kwarg
 def recompute_matches_and_clusters(sender, model: str, **kwargs) -> None:
     """Every face now has ``model``'s embedding: matches and clusters again with its distances."""
     recompute(model)
+
+
+@receiver(faces_stored, sender=Image, dispatch_uid="recognition.bulk_enrol")
+def enrol_imported_example(sender, image: Image, faces: list[Face], **kwargs) -> None:
+    """An example image of a bulk import (option ``enrol``): enrol its face or refuse it."""
+    bulk.enrol_processed(image, faces)

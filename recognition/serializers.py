@@ -320,3 +320,37 @@ class FaceReviewSerializer(serializers.Serializer):
     rejected_face_ids = serializers.ListField(
         child=serializers.UUIDField(), help_text="Faces a reviewer marked as different people."
     )
+
+
+class ImportItemSerializer(serializers.Serializer):
+    """One file of a bulk import and what became of it."""
+
+    file = serializers.CharField(help_text="The file's name (its path inside the archive).")
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "enrolled", "skipped", "refused"])
+    code = serializers.CharField(
+        help_text="Why it was refused (no_face, more_than_one_face, low_quality_face, not_an_image, "
+        "unsupported_format, image_too_large, invalid_subject...) or skipped (already_enrolled, duplicate); "
+        "empty otherwise."
+    )
+    message = serializers.CharField()
+    face_id = serializers.UUIDField(allow_null=True, help_text="The example face (enrolled or skipped).")
+
+
+class ImportStatusSerializer(serializers.Serializer):
+    """A bulk import's progress (GET /api/v1/imports/{id})."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["running", "done"], help_text="done: every file is settled.")
+    total = serializers.IntegerField()
+    done = serializers.IntegerField(help_text="enrolled + skipped + refused.")
+    pending = serializers.IntegerField(help_text="Still being processed by the worker pool.")
+    enrolled = serializers.IntegerField()
+    skipped = serializers.IntegerField(
+        help_text="Already enrolled for that subject (an earlier import), or duplicates."
+    )
+    refused = serializers.IntegerField()
+    refused_by_code = serializers.DictField(child=serializers.IntegerField(), help_text="code -> files.")
+    force = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    items = ImportItemSerializer(many=True)

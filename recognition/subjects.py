@@ -195,13 +195,12 @@ def delete_all_examples(app: Application) -> int:
     return sum(delete_subject(subject).deleted_faces for subject in Subject.objects.filter(application=app))
 
 
-def enrol(app: Application, name: str, image: Image, data: bytes, force: bool = False) -> Face:
-    """Make the single face of a processed example ``image`` an example of subject ``name``.
+def example_face(faces: list[Face], force: bool = False) -> Face:
+    """The one face an example photo may give: refused (ServiceError) with ``no_face``,
+    ``more_than_one_face``, or ``low_quality_face`` and its reasons unless ``force``.
 
-    A face below the quality floor (too small, blurred, dark...) could never be matched, so it is
-    refused with ``low_quality_face`` and its reasons, unless ``force``.
+    A face below the quality floor (too small, blurred, dark...) could never be matched.
     """
-    faces = list(image.faces.all())
     if not faces:
         raise ServiceError(
             ErrorCode.NO_FACE, "No face found above det_prob_threshold; an example needs exactly one face."
@@ -220,12 +219,25 @@ def enrol(app: Application, name: str, image: Image, data: bytes, force: bool = 
             "sharper, frontal, well-lit photo, or add it anyway with force=true.",
             details={"quality": decisions.quality_score(face), "reasons": reasons},
         )
-    store_crop(face, data)
+    return face
+
+
+def assign_example(app: Application, name: str, face: Face) -> Subject:
+    """Make ``face`` an example of subject ``name`` (created when missing)."""
     with transaction.atomic():
         subject, _ = Subject.objects.get_or_create(application=app, name=name)
         face.subject = subject
         face.cluster = None
         face.save(update_fields=["subject", "cluster"])
+    return subject
+
+
+def enrol(app: Application, name: str, image: Image, data: bytes, force: bool = False) -> Face:
+    """Make the single face of a processed example ``image`` an example of subject ``name``
+    (the rules of ``example_face``)."""
+    face = example_face(list(image.faces.all()), force=force)
+    store_crop(face, data)
+    assign_example(app, name, face)
     return face
 
 

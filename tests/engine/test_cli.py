@@ -22,6 +22,11 @@ from .conftest import REPO
 from .images import encode
 
 
+def json_lines(text: str) -> list[dict]:
+    """``detect --json`` output: one JSON object per line, one line per image."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
 @pytest.fixture
 def files(tmp_path: Path, astronaut_jpeg: bytes) -> dict[str, Path]:
     paths = {
@@ -53,7 +58,7 @@ def test_detect_subprocess_json_and_exit_code(files: dict[str, Path], tmp_path: 
         timeout=600,
     )
     assert proc.returncode == 1, proc.stderr  # one image failed
-    entries = json.loads(proc.stdout)
+    entries = json_lines(proc.stdout)
     assert [e["image"] for e in entries] == [str(files["face"]), str(files["garbage"])]
     good, bad = entries
     assert (good["width"], good["height"]) == (512, 512)
@@ -75,10 +80,10 @@ def test_detect_all_good_exits_zero_with_options(
 ) -> None:
     code = main(["detect", str(files["face"]), str(files["blank"]), "--json", "--limit", "1"])
     assert code == 0
-    entries = json.loads(capsys.readouterr().out)
+    entries = json_lines(capsys.readouterr().out)
     assert [len(e["faces"]) for e in entries] == [1, 0]
     assert main(["detect", str(files["face"]), "--json", "--det-prob-threshold", "1.01"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["faces"] == []
+    assert json_lines(capsys.readouterr().out)[0]["faces"] == []
 
 
 def test_detect_human_output_and_single_annotate_path(
@@ -94,7 +99,7 @@ def test_detect_human_output_and_single_annotate_path(
 
 def test_missing_file_is_an_error_entry(warm_engine: Engine, tmp_path: Path, capsys) -> None:
     assert main(["detect", str(tmp_path / "nope.jpg"), "--json"]) == 1
-    [entry] = json.loads(capsys.readouterr().out)
+    [entry] = json_lines(capsys.readouterr().out)
     assert entry["error"]["code"] == "unreadable_file"
 
 
