@@ -199,17 +199,23 @@ def example_face(faces: list[Face], force: bool = False) -> Face:
     """The one face an example photo may give: refused (ServiceError) with ``no_face``,
     ``more_than_one_face``, or ``low_quality_face`` and its reasons unless ``force``.
 
-    A face below the quality floor (too small, blurred, dark...) could never be matched.
+    A face below the quality floor (too small, blurred, dark...) could never be matched. So it
+    is not "a second person" either: a portrait with a blurred face far in the background (or a
+    detector's false positive) gives its one usable face. Two usable faces stay ambiguous.
     """
     if not faces:
         raise ServiceError(
             ErrorCode.NO_FACE, "No face found above det_prob_threshold; an example needs exactly one face."
         )
     if len(faces) > 1:
-        raise ServiceError(
-            ErrorCode.MORE_THAN_ONE_FACE,
-            f"{len(faces)} faces found above det_prob_threshold; an example needs exactly one face.",
-        )
+        usable = [face for face in faces if decisions.usable(face.model, face.quality)]
+        if len(usable) != 1:
+            raise ServiceError(
+                ErrorCode.MORE_THAN_ONE_FACE,
+                f"{len(usable) or len(faces)} faces found above det_prob_threshold; an example needs "
+                "exactly one face.",
+            )
+        faces = usable
     face = faces[0]
     if not force and not decisions.usable(face.model, face.quality):
         reasons = (face.quality or {}).get("reasons") or []
@@ -223,13 +229,30 @@ def example_face(faces: list[Face], force: bool = False) -> Face:
 
 
 def assign_example(app: Application, name: str, face: Face) -> Subject:
-    """Make ``face`` an example of subject ``name`` (created when missing)."""
+    """Make ``face`` an example of subject ``name`` (created when missing). Other faces of the
+    example photo (background faces ``example_face`` passed over) are deleted: an example photo
+    holds its subject's face only."""
     with transaction.atomic():
         subject, _ = Subject.objects.get_or_create(application=app, name=name)
+        others = Face.objects.filter(image_id=face.image_id).exclude(pk=face.pk)
+        stale_crops = [crop_key(other_id) for other_id in others.values_list("id", flat=True)]
+        others.delete()
+        if stale_crops:
+            transaction.on_commit(lambda: _delete_objects(stale_crops))
         face.subject = subject
         face.cluster = None
         face.save(update_fields=["subject", "cluster"])
     return subject
+
+
+def _delete_objects(keys: list[str]) -> None:
+    """Best effort: a crop left behind by a store fault only costs space."""
+    store = get_store()
+    for key in keys:
+        try:
+            store.delete(key)
+        except StorageUnavailable:
+            return
 
 
 def enrol(app: Application, name: str, image: Image, data: bytes, force: bool = False) -> Face:

@@ -93,6 +93,17 @@ def test_a_stranger_is_answered_unknown_with_the_candidates_listed(api):
     assert (known["subject"], known["unknown"], known["verdict"]) == ("alice", False, "match")
 
 
+def test_a_background_face_too_poor_to_match_does_not_block_an_example(api):
+    """A portrait with a tiny face far behind (or a false detection) gives its one usable face;
+    the background face is not kept as part of the example."""
+    portrait = painted([(60, 50, 80, person(RED)), (200, 150, 24, BLUE)])
+    response = api.post("/api/v1/subjects/alice/faces", {"image": upload(portrait)}, format="multipart")
+    assert response.status_code == 201, response.content
+    [image] = Image.objects.filter(purpose="example")
+    assert [face.subject.name for face in image.faces.all()] == ["alice"]
+    assert recognize(api, photo_of(RED, 5))["faces"][0]["subject"] == "alice"
+
+
 def test_a_face_too_small_to_tell_is_uncertain_not_matched(api):
     enrol(api, "alice", photo_of(RED))
     [face] = recognize(api, painted([(60, 50, 30, person(RED, 5))]))["faces"]
