@@ -5,9 +5,10 @@ For each broker (runall's embedded default: kombu's filesystem transport; Redis;
 benchmark starts ``manage.py runall`` on a fresh data folder (embedded PostgreSQL, folder object
 store, the worker concurrency runall picks), warms it up, then 8 client threads upload the 64
 deepface-pairs photos and the time from the first upload to the last image's ``finished_at`` is
-taken. Right before each service run the engine baseline is measured in this process:
+taken. Right before and right after each service run the engine baseline is measured in this process:
 ``Engine.analyze`` on the same bytes (decode included), one image per call and in batches of 8;
-the faster of the two is the reference. Service and engine take turns, never run together.
+the faster of the two (mean of before and after) is the reference. Service and engine take turns,
+never run together.
 
     .venv/bin/python -m bench.service                     # all brokers, print, update docs
     .venv/bin/python -m bench.service --brokers embedded --no-write
@@ -18,6 +19,7 @@ Writes the "## Service throughput" section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
 import contextlib
 import os
 import re
@@ -82,6 +84,13 @@ class EngineRun:
     def best(self) -> float:
         return max(self.per_image, self.batch8)
 
+    @staticmethod
+    def mean(runs: list[EngineRun]) -> EngineRun:
+        return EngineRun(
+            per_image=sum(r.per_image for r in runs) / len(runs),
+            batch8=sum(r.batch8 for r in runs) / len(runs),
+        )
+
 
 @dataclass
 class ServiceRun:
@@ -135,6 +144,7 @@ def runall(broker_url: str, log_path: Path) -> Iterator[tuple[str, str, str]]:
             CELERY_BROKER_URL=broker_url,
             FACECORE_LOG_LEVEL="INFO",
         )
+        env.update(json.loads(os.environ.get("FACECORE_BENCH_SERVICE_ENV", "{}")))
         if not broker_url:
             env.pop("CELERY_BROKER_URL")
         with open(log_path, "w") as log:
@@ -217,20 +227,24 @@ def upload_all(base: str, key: str, photos: list[bytes], clients: int) -> tuple[
 
 
 def wait_finished(base: str, key: str, ids: list[str]) -> list[dict]:
+    """Every image's final status. One image is polled at a time, in upload order, so the
+    polling costs the server a few requests a second (the time taken is the server's own
+    ``finished_at``, not when a poll saw it)."""
     deadline = time.monotonic() + JOB_TIMEOUT
-    pending, finished = set(ids), {}
-    while pending:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{len(pending)} images not finished after {JOB_TIMEOUT} s")
-        for image_id in list(pending):
-            body = requests.get(
+    finished = []
+    for image_id in ids:
+        while True:
+            response = requests.get(
                 f"{base}/api/v1/images/{image_id}", headers={"X-API-Key": key}, timeout=30
-            ).json()
+            )
+            body = response.json()
             if body["status"] in ("done", "failed"):
-                finished[image_id] = body
-                pending.discard(image_id)
-        time.sleep(0.2)
-    return [finished[i] for i in ids]
+                finished.append(body)
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"image {image_id} not finished after {JOB_TIMEOUT} s")
+            time.sleep(0.25)
+    return finished
 
 
 def service_run(name: str, broker_url: str, photos: list[bytes], clients: int, log_dir: Path) -> ServiceRun:
@@ -277,7 +291,7 @@ def report(results: list[tuple[ServiceRun, EngineRun]], command: str, before_loa
         "service/engine",
     ]
     table = markdown_table(header, rows).rstrip("\n") + "\n" + BEFORE
-    return f"""Measured {utc_now()} on {machine_summary()}; load average before/after: {before_load} / {load_average()} (a shared machine: other work slows every row; each row's engine baseline was measured right before its service run, so compare the ratios).
+    return f"""Measured {utc_now()} on {machine_summary()}; load average before/after: {before_load} / {load_average()} (a shared machine: other work slows every row; each row's engine baseline is the mean of runs right before and right after its service run, so compare the ratios).
 
 Command: `{command}` (`make bench-service`)
 
@@ -306,9 +320,12 @@ def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="facecore-bench-logs-"))
     results = []
     for name in args.brokers.split(","):
-        engine = engine_baseline(photos)
-        print(f"engine: {engine.per_image:.2f} img/s batch 1, {engine.batch8:.2f} batch 8", flush=True)
+        before = engine_baseline(photos)
         run = service_run(name, BROKERS[name][1], photos, args.clients, log_dir)
+        after = engine_baseline(photos)
+        engine = EngineRun.mean([before, after])
+        for when, e in (("before", before), ("after", after)):
+            print(f"engine {when}: {e.per_image:.2f} img/s batch 1, {e.batch8:.2f} batch 8", flush=True)
         print(
             f"{name}: {run.rate:.2f} img/s ({run.seconds:.2f} s, {run.failed} failed, mean batch "
             f"{run.mean_batch:.1f}); service/engine {run.rate / engine.best:.2f}",
