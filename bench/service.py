@@ -19,8 +19,8 @@ Writes the "## Service throughput" section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import json
 import contextlib
+import json
 import os
 import re
 import shlex
