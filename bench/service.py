@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -144,7 +143,6 @@ def runall(broker_url: str, log_path: Path) -> Iterator[tuple[str, str, str]]:
             CELERY_BROKER_URL=broker_url,
             FACECORE_LOG_LEVEL="INFO",
         )
-        env.update(json.loads(os.environ.get("FACECORE_BENCH_SERVICE_ENV", "{}")))
         if not broker_url:
             env.pop("CELERY_BROKER_URL")
         with open(log_path, "w") as log:
