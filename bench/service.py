@@ -297,6 +297,8 @@ The 64 `deepface-pairs/*.jpg` photos, uploaded as files by 8 client threads to `
 
 {table}
 Targets (issue 11): service/engine ≥ 0.9 with every broker; detect + embed through the service ≥ 15 images/s on 2 cores.
+
+What the "before" rows lacked: one image per job (FaceNet pays its batch-1 price on every face; now a job claims up to `FACECORE_BATCH_SIZE` queued images and runs them as one engine call, the "mean batch" above), the filesystem broker scanned every 0.2 s (a worker that finished a job waited for the next scan; now 10 ms), runall started one worker process (now one per core), and each task opened a new connection to the embedded PostgreSQL (now kept, as with `DATABASE_URL`). Beyond the engine the service also receives and checks every upload, stores it, queues it, saves the faces and answers the status polls, on the same 2 cores.
 """
 
 
