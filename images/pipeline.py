@@ -31,7 +31,7 @@ from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
 from images.signals import faces_stored
 from infra.errors import ErrorCode
-from infra.storage import ObjectNotFound, crop_key, get_store
+from infra.storage import ObjectNotFound, StoreUnreachable, crop_key, get_store
 from infra.storage import annotated_key as annotated_key_for
 
 log = logging.getLogger(__name__)
@@ -212,8 +212,14 @@ def _engine_options(image: Image) -> tuple:
 def _run(images: list[Image]) -> list[_Job]:
     """Fetch and decode each image, analyze them in batches of equal options, store each."""
     jobs = [_Job(image) for image in images]
+    store_down: StoreUnreachable | None = None
     for job in jobs:
+        if store_down is not None:
+            job.error = store_down  # the others would only wait for the same timeout, one by one
+            continue
         _step(job, _load)
+        if isinstance(job.error, StoreUnreachable):
+            store_down = job.error
     groups: dict[tuple, list[_Job]] = {}
     for job in jobs:
         if job.error is None:

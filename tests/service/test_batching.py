@@ -145,3 +145,25 @@ def test_a_deleted_batch_mate_is_not_claimed(api, held):
     run(ids[0])
     assert status(api, ids[0])["timings"]["batch_size"] == 1
     assert not Image.objects.filter(pk=ids[1], status=ImageStatus.PROCESSING).exists()
+
+
+def test_an_unreachable_store_retries_the_batch_after_one_failed_fetch(api, held, monkeypatch):
+    from infra.storage import LocalStore, StoreUnreachable
+
+    ids = [queue(api, photo) for photo in PHOTOS]
+    fetches = []
+
+    def get(self, key):
+        fetches.append(key)
+        raise StoreUnreachable("S3 endpoint unreachable")
+
+    monkeypatch.setattr(LocalStore, "get", get)
+    monkeypatch.setattr("worker.tasks.retry_later", lambda task, image_id, exc: None)  # eager: no loop
+    held.clear()
+    run(ids[0])
+    assert len(fetches) == 1  # not one timeout per image
+    mates = [status(api, i) for i in ids[1:]]
+    assert [(m["status"], m["last_error"]["code"]) for m in mates] == [
+        ("retrying", "storage_unavailable")
+    ] * 2
+    assert sorted(args[0] for args, _ in held) == sorted(ids[1:])  # each has its own retry message
