@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ bench-engine: models-all
 ## bench-accuracy: false accepts/rejects per model and face-size band, held-apart persons -> docs/models.md
 bench-accuracy: models-all
 	$(BIN)/python -m bench.accuracy
+
+## bench-service: the service (runall; filesystem, Redis, RabbitMQ brokers) vs the engine on the same photos -> docs/benchmarks.md
+bench-service: models
+	$(BIN)/python -m bench.service
 
 ## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
 bench-recognition: models-all

@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,13 +25,14 @@ from facecore.errors import ImageError, ModelUnavailableError
 from facecore.quality import assess_face
 from facecore.types import ImageResult
 from images import webhooks
+from images.batching import claim_mates
 from images.embedding_models import active_model, store_faces
 from images.leases import keeper, lease_until
 from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
 from images.signals import faces_stored
 from infra.errors import ErrorCode
-from infra.storage import ObjectNotFound, crop_key, get_store
+from infra.storage import ObjectNotFound, StoreUnreachable, crop_key, get_store
 from infra.storage import annotated_key as annotated_key_for
 
 log = logging.getLogger(__name__)
@@ -170,52 +172,133 @@ def _start(image_id: str) -> Image | None:
         return image
 
 
-def process(image_id: str) -> None:
-    """Run the job. Transient faults (store, database) propagate so the task retries them."""
+def process(image_id: str, on_mate_error: Callable[[uuid.UUID, Exception], None] | None = None) -> None:
+    """Run the job. Transient faults (store, database) propagate so the task retries them.
+
+    With ``on_mate_error`` the job also claims other queued images (images.batching) and runs
+    them through the engine in one batch; each is then finished on its own, and a fault of one
+    of them goes to ``on_mate_error(image_id, exc)`` instead of being raised here.
+    """
     image = _start(image_id)
     if image is None:
         return
-    with keeper.held([image.id]):
-        _process(image)
+    images = [image, *(claim_mates(image) if on_mate_error else [])]
+    with keeper.held([i.id for i in images]):
+        primary, *mates = _run(images)
+    for job in mates:
+        if job.error is not None and on_mate_error is not None:
+            on_mate_error(job.image.id, job.error)
+    if primary.error is not None:
+        raise primary.error
 
 
-def _process(image: Image) -> None:
+@dataclass
+class _Job:
+    """One image's way through a batch; ``error`` ends it (the others go on)."""
+
+    image: Image
+    timings: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    decoded: DecodedImage | None = None
+    result: ImageResult | None = None
+    error: Exception | None = None
+
+
+def _engine_options(image: Image) -> tuple:
+    """What the engine call depends on; images in one engine batch share it."""
+    options = image.options or {}
+    return (options.get("det_prob_threshold"), options.get("limit") or 0)
+
+
+def _run(images: list[Image]) -> list[_Job]:
+    """Fetch and decode each image, analyze them in batches of equal options, store each."""
+    jobs = [_Job(image) for image in images]
+    store_down: StoreUnreachable | None = None
+    for job in jobs:
+        if store_down is not None:
+            job.error = store_down  # the others would only wait for the same timeout, one by one
+            continue
+        _step(job, _load)
+        if isinstance(job.error, StoreUnreachable):
+            store_down = job.error
+    groups: dict[tuple, list[_Job]] = {}
+    for job in jobs:
+        if job.error is None:
+            groups.setdefault(_engine_options(job.image), []).append(job)
+    for options, group in groups.items():
+        _analyze(group, *options)
+    for job in jobs:
+        if job.error is None:
+            _step(job, _finish)
+    return jobs
+
+
+def _step(job: _Job, step: Callable[[_Job], None]) -> None:
+    try:
+        step(job)
+    except Exception as exc:  # this image's fault; its batch-mates go on
+        job.error = exc
+
+
+def _load(job: _Job) -> None:
+    image = job.image
     if image.deliveries > max_deliveries():
         raise JobFailed(
             ErrorCode.WORKER_LOST,
             f"The job was started {image.deliveries - 1} times without finishing: the worker "
             "processing it stopped (crash or out of memory). Giving up on this image.",
         )
-    store = get_store()
-    total = time.perf_counter()
-    timings = {"queued": round((image.started_at - image.created_at).total_seconds() * 1000, 2)}
-
+    job.timings["queued"] = round((image.started_at - image.created_at).total_seconds() * 1000, 2)
     start = time.perf_counter()
     try:
-        data = store.get(image.object_key)
+        data = get_store().get(image.object_key)
     except ObjectNotFound as exc:
         raise JobFailed(ErrorCode.ORIGINAL_MISSING, "The stored original is missing.") from exc
-    timings["fetch"] = _ms(start)
-
-    engine = get_engine()
-    options = image.options or {}
+    job.timings["fetch"] = _ms(start)
+    start = time.perf_counter()
     try:
-        start = time.perf_counter()
-        decoded = engine.decode(data)
-        timings["decode"] = _ms(start)
-        result = engine.analyze(
-            [decoded],
-            model=active_model(),
-            det_prob_threshold=options.get("det_prob_threshold"),
-            limit=options.get("limit") or 0,
-        )[0]
+        job.decoded = get_engine().decode(data)
     except ImageError as exc:
         raise JobFailed(exc.code, exc.message) from exc
-    except ModelUnavailableError as exc:
-        raise JobFailed(ModelUnavailableError.code, str(exc)) from exc
-    # The engine's own "decode" is 0 here (we passed it a decoded image); keep ours.
-    timings.update({k: round(float(v), 2) for k, v in result.timings_ms.items() if k != "decode"})
+    job.timings["decode"] = _ms(start)
 
+
+def _analyze(group: list[_Job], det_prob_threshold: float | None, limit: int) -> None:
+    """One engine call for the group; if it fails, each image alone (so only the bad one fails)."""
+    try:
+        results = get_engine().analyze(
+            [job.decoded for job in group],
+            model=active_model(),
+            det_prob_threshold=det_prob_threshold,
+            limit=limit,
+        )
+    except Exception as exc:
+        if len(group) > 1:
+            log.warning("a batch of %d images failed (%s); analysing them one by one", len(group), exc)
+            for job in group:
+                _analyze([job], det_prob_threshold, limit)
+            return
+        group[0].error = _job_error(exc)
+        return
+    for job, result in zip(group, results, strict=True):
+        job.result = result
+        # The engine's own "decode" is 0 here (we passed it a decoded image); keep ours.
+        job.timings.update({k: round(float(v), 2) for k, v in result.timings_ms.items() if k != "decode"})
+        job.timings["batch_size"] = len(group)
+
+
+def _job_error(exc: Exception) -> Exception:
+    if isinstance(exc, ImageError):
+        return JobFailed(exc.code, exc.message)
+    if isinstance(exc, ModelUnavailableError):
+        return JobFailed(ModelUnavailableError.code, str(exc))
+    return exc
+
+
+def _finish(job: _Job) -> None:
+    """Store the image's faces and mark it done, in its own transaction; schedule its webhook."""
+    image, result, decoded, timings = job.image, job.result, job.decoded, job.timings
+    store = get_store()
     keep = settings.FACECORE_KEEP_ORIGINALS
     preview_key = ""
     rows = _face_rows(image, result, decoded)
@@ -250,7 +333,7 @@ def _process(image: Image) -> None:
             locked.original_deleted = not keep
             locked.lease_expires_at = locked.next_attempt_at = locked.last_error = None
             timings["save"] = _ms(start)
-            timings["total"] = _ms(total)
+            timings["total"] = _ms(job.started)
             locked.timings = timings
             locked.save()
             webhooks.schedule(locked)

@@ -90,7 +90,9 @@ def filesystem_broker_options(broker_dir: Path) -> dict:
         "data_folder_out": str(queue_dir),
         "control_folder": str(control_dir),
         "store_processed": False,
-        "polling_interval": 0.2,  # seconds between folder scans (kombu's default of 1 s adds latency)
+        # Seconds between folder scans while nothing can be taken; a worker that just finished
+        # a job waits up to this for the next one (0.2 s left it idle 40% of the time).
+        "polling_interval": 0.01,
     }
 
 

@@ -22,6 +22,10 @@ class StorageUnavailable(RuntimeError):
     code = "storage_unavailable"
 
 
+class StoreUnreachable(StorageUnavailable):
+    """The store's endpoint did not answer at all (every object fails alike, not just this one)."""
+
+
 class ObjectNotFound(KeyError):
     """The object does not exist (e.g. deleted by the privacy setting)."""
 
@@ -133,7 +137,7 @@ class S3Store:
                 raise ObjectNotFound(key) from exc
             raise StorageUnavailable(f"S3 error {exc.code}: {exc.message}") from exc
         except (HTTPError, OSError) as exc:
-            raise StorageUnavailable(f"S3 endpoint unreachable: {exc}") from exc
+            raise StoreUnreachable(f"S3 endpoint unreachable: {exc}") from exc
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self._ensure_bucket()

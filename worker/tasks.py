@@ -9,6 +9,7 @@ worker process via get_engine().
 from __future__ import annotations
 
 import logging
+import uuid
 
 from celery import Task, shared_task
 from celery.exceptions import Retry
@@ -69,11 +70,17 @@ class ImageJobTask(Task):
 def process_image(self, image_id: str) -> None:
     """Detect and embed the faces of one uploaded image."""
     try:
-        pipeline.process(image_id)
+        pipeline.process(image_id, on_mate_error=batch_mate_failed)
     except pipeline.JobFailed as exc:
         pipeline.mark_failed(image_id, exc.code, exc.message)
     except TRANSIENT_ERRORS as exc:
         retry_later(self, image_id, exc)
+
+
+def retry_delay(retries: int) -> float:
+    """Exponential back-off with full jitter, at most FACECORE_JOB_RETRY_BACKOFF_MAX seconds."""
+    maximum = settings.FACECORE_JOB_RETRY_BACKOFF_MAX
+    return get_exponential_backoff_interval(factor=1, retries=retries, maximum=maximum, full_jitter=True)
 
 
 def retry_later(task: Task, image_id: str, exc: Exception) -> None:
@@ -84,24 +91,47 @@ def retry_later(task: Task, image_id: str, exc: Exception) -> None:
     own retry count is the limit (``on_failure`` then marks the image failed).
     """
 
-    def delay_for(retries: int) -> float:
-        maximum = settings.FACECORE_JOB_RETRY_BACKOFF_MAX
-        return get_exponential_backoff_interval(factor=1, retries=retries, maximum=maximum, full_jitter=True)
-
     try:
-        delay = pipeline.mark_retrying(image_id, failure_code(exc), str(exc), delay_for)
+        delay = pipeline.mark_retrying(image_id, failure_code(exc), str(exc), retry_delay)
         if delay is None:
             return  # out of retries: marked failed
     except DatabaseError:
         if task.request.retries >= settings.FACECORE_JOB_MAX_RETRIES:
             raise exc from None
-        delay = delay_for(task.request.retries)
+        delay = retry_delay(task.request.retries)
     if delay > settings.FACECORE_MAX_COUNTDOWN_SECONDS:
         return
     try:
         raise task.retry(exc=exc, countdown=delay)
     except Retry:
         raise
+    except (KombuError, OSError) as send_error:
+        log.warning("retry of image %s not enqueued (%s); the reconciler will send it", image_id, send_error)
+
+
+def batch_mate_failed(image_id: uuid.UUID, exc: Exception) -> None:
+    """A fault of an image that ran in another image's batch: the same outcome it would have had
+    in its own job (failed with its code, or ``retrying`` with a delayed message of its own)."""
+    try:
+        if isinstance(exc, pipeline.JobFailed):
+            pipeline.mark_failed(image_id, exc.code, exc.message)
+        elif isinstance(exc, TRANSIENT_ERRORS):
+            _retry_mate(image_id, exc)
+        else:
+            log.error("image %s failed in a batch", image_id, exc_info=exc)
+            pipeline.mark_failed(
+                image_id, ErrorCode.INTERNAL_ERROR, f"Internal error while processing: {type(exc).__name__}"
+            )
+    except Exception:  # its lease runs out and the reconciler hands it on
+        log.exception("could not record the fault of image %s", image_id)
+
+
+def _retry_mate(image_id: uuid.UUID, exc: Exception) -> None:
+    delay = pipeline.mark_retrying(image_id, failure_code(exc), str(exc), retry_delay)
+    if delay is None or delay > settings.FACECORE_MAX_COUNTDOWN_SECONDS:
+        return  # failed (out of retries), or the reconciler sends it when due
+    try:
+        dispatch.send(dispatch.PROCESS_IMAGE, [str(image_id)], settings.FACECORE_FACES_QUEUE, countdown=delay)
     except (KombuError, OSError) as send_error:
         log.warning("retry of image %s not enqueued (%s); the reconciler will send it", image_id, send_error)
 

@@ -18,15 +18,8 @@ from tests.requests import upload
 PHOTO = painted([(40, 40, 80, RED)])
 
 
-REAL_SEND = dispatch.send
-
-
-@pytest.fixture
-def broker_down(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise ConnectionError("broker unreachable")
-
-    monkeypatch.setattr(dispatch, "send", refuse)
+def refuse(*args, **kwargs):
+    raise ConnectionError("broker unreachable")
 
 
 @pytest.fixture
@@ -45,14 +38,14 @@ def upload_photo(api, **fields) -> str:
     return response.json()["image_id"]
 
 
-def test_an_upload_is_accepted_while_the_broker_is_down_and_processed_when_it_is_back(
-    api, monkeypatch, broker_down
-):
+def test_an_upload_is_accepted_while_the_broker_is_down_and_processed_when_it_is_back(api, monkeypatch):
+    real_send = dispatch.send
+    monkeypatch.setattr(dispatch, "send", refuse)
     image_id = upload_photo(api)
     assert api.get(f"/api/v1/images/{image_id}").json()["status"] == "queued"
-    # The broker is back (the eager dispatcher). Not monkeypatch.undo(): that would also undo the
-    # service fixture's fake engine and load TensorFlow's in the fast tier.
-    monkeypatch.setattr(dispatch, "send", REAL_SEND)
+    # The broker is back (the eager dispatcher). Not monkeypatch.undo(): that would also undo
+    # the service fixture's fake engine and load TensorFlow in the fast tier.
+    monkeypatch.setattr(dispatch, "send", real_send)
     Image.objects.filter(pk=image_id).update(enqueued_at=timezone.now() - timedelta(minutes=5))
     repairs = reconcile.run()
     assert repairs.lost_queued == 1

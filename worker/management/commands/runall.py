@@ -33,7 +33,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=settings.FACECORE_HOST)
         parser.add_argument("--port", type=int, default=settings.FACECORE_PORT)
-        parser.add_argument("--concurrency", type=int, default=1, help="worker processes")
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=settings.FACECORE_WORKER_CONCURRENCY or os.cpu_count() or 1,
+            help="worker processes (default: FACECORE_WORKER_CONCURRENCY, else one per CPU core)",
+        )
         parser.add_argument(
             "--gunicorn", action="store_true", help="serve with gunicorn instead of runserver"
         )
