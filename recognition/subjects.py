@@ -238,14 +238,14 @@ def assign_example(app: Application, name: str, face: Face) -> Subject:
         stale_crops = [crop_key(other_id) for other_id in others.values_list("id", flat=True)]
         others.delete()
         if stale_crops:
-            transaction.on_commit(lambda: _delete_objects(stale_crops))
+            transaction.on_commit(lambda: _delete_crops(stale_crops))
         face.subject = subject
         face.cluster = None
         face.save(update_fields=["subject", "cluster"])
     return subject
 
 
-def _delete_objects(keys: list[str]) -> None:
+def _delete_crops(keys: list[str]) -> None:
     """Best effort: a crop left behind by a store fault only costs space."""
     store = get_store()
     for key in keys:
