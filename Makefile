@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-search bench-review clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,10 @@ bench-accuracy: models-all
 ## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
 bench-recognition: models-all
 	$(BIN)/python -m bench.recognition
+
+## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
+bench-search: $(STAMP)
+	$(BIN)/python -m bench.search
 
 ## bench-review: the admin's review pages with 100,000 faces -> docs/benchmarks.md
 bench-review: $(STAMP)
