@@ -75,9 +75,9 @@ bench-engine: models-all
 bench-accuracy: models-all
 	$(BIN)/python -m bench.accuracy
 
-## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
+## bench-recognition: recognition accuracy on deepface-pairs -> docs/benchmarks.md (vector search: bench-search)
 bench-recognition: models-all
-	$(BIN)/python -m bench.recognition
+	$(BIN)/python -m bench.recognition --skip-search
 
 ## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
 bench-search: $(STAMP)
