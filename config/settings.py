@@ -211,8 +211,7 @@ FACECORE_SYNC_TIMEOUT = env.float("FACECORE_SYNC_TIMEOUT", 60.0, validate=Range(
 """Seconds a synchronous call (recognize, verify, detect, add example) waits for the worker."""
 FACECORE_SYNC_POLL_INTERVAL = env.float("FACECORE_SYNC_POLL_INTERVAL", 0.05, validate=Range(min=0.001))
 FACECORE_SEARCH_EF = env.int("FACECORE_SEARCH_EF", 100, validate=positive)
-"""HNSW candidate list size per query for an index of up to 100,000 faces; larger indexes get
-more (recognition.search.ef_for; recall vs. latency in docs/benchmarks.md)."""
+"""HNSW candidate list size per query (recall vs. latency; see docs/benchmarks.md)."""
 FACECORE_SEARCH_EXACT_MAX = env.int("FACECORE_SEARCH_EXACT_MAX", 10000, validate=Range(min=0))
 """Applications with at most this many faces of a model are searched exactly (0: never)."""
 FACECORE_SEARCH_MAX_SCAN_TUPLES = env.int("FACECORE_SEARCH_MAX_SCAN_TUPLES", 20000, validate=positive)

@@ -15,7 +15,6 @@ query is answered (``nearest``, chosen by measurement, see docs/benchmarks.md "V
   scan at that size.
 - ``iterative`` (pgvector >= 0.8): HNSW with ``hnsw.iterative_scan = relaxed_order``, which
   keeps scanning until ``k`` rows pass the filter (at most ``FACECORE_SEARCH_MAX_SCAN_TUPLES``).
-  ``hnsw.ef_search`` grows with the index (``ef_for``): recall falls as the graph grows.
 - ``post_filter`` (older pgvector, e.g. a user's own server): HNSW filtered after the scan.
 
 Whenever an index scan returns fewer than ``k`` rows the query is repeated exactly, so results
@@ -125,7 +124,6 @@ ITERATIVE_MIN_VERSION = (0, 8)
 STRATEGIES = ("exact", "iterative", "post_filter")
 
 _versions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_index_sizes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def pgvector_version(cursor) -> tuple[int, ...]:
@@ -151,31 +149,7 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-EF_BASE_FACES = 100_000
-"""``FACECORE_SEARCH_EF`` is the candidate list for an index of up to this many faces."""
 EF_MAX = 1000  # pgvector's upper limit of hnsw.ef_search
-
-
-def index_faces(cursor, model: str) -> float:
-    """How many faces the model's HNSW index holds (the planner's count), read once per connection."""
-    raw = cursor.connection
-    sizes = _index_sizes.setdefault(raw, {})
-    if model not in sizes:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE relname = %s AND relkind = 'i'",
-            [f"face_embedding_{model}_hnsw"],
-        )
-        row = cursor.fetchone()
-        sizes[model] = max(0.0, float(row[0])) if row else 0.0
-    return sizes[model]
-
-
-def ef_for(faces: float, base: int, k: int) -> int:
-    """``hnsw.ef_search`` for an index of ``faces``: ``base`` up to EF_BASE_FACES, then growing
-    as (faces / EF_BASE_FACES) ** 0.8 (measured: 100 reaches recall@10 0.999 at 100,000 faces,
-    1M faces need about 600 for 0.98), at least ``k``, at most pgvector's 1000."""
-    scale = max(1.0, faces / EF_BASE_FACES) ** 0.8
-    return int(min(EF_MAX, max(k, round(base * scale))))
 
 
 def application_size(cursor, application_id: uuid.UUID | str, model: str, *, limit: int) -> int:
@@ -232,10 +206,7 @@ def nearest(
         chosen = strategy or choose_strategy(cursor, application_id, model)
         rows: list = []
         if chosen != "exact":
-            if ef_search:
-                ef = min(EF_MAX, max(int(ef_search), int(k)))
-            else:
-                ef = ef_for(index_faces(cursor, model), int(settings.FACECORE_SEARCH_EF), int(k))
+            ef = min(EF_MAX, max(int(ef_search or settings.FACECORE_SEARCH_EF), int(k)))
             cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
             if chosen == "iterative":
                 cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")

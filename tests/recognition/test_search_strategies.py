@@ -12,7 +12,6 @@ from images.models import Face, Image, ImagePurpose
 from recognition import search
 from recognition.search import (
     choose_strategy,
-    ef_for,
     nearest,
     nearest_query,
     parse_version,
@@ -113,12 +112,3 @@ def test_versions_are_compared_as_numbers():
 def test_unknown_strategies_are_refused(db):
     with pytest.raises(ValueError, match="strategy"):
         nearest(1, "facenet", np.ones(DIM), k=1, scope="jobs", strategy="guess")
-
-
-def test_the_candidate_list_grows_with_the_index():
-    """Recall falls as the graph grows (docs/benchmarks.md): 100 up to 100,000 faces, about 600
-    at 1M, never below k nor above pgvector's limit of 1000."""
-    assert ef_for(0, 100, 10) == ef_for(100_000, 100, 10) == 100
-    assert 550 <= ef_for(1_000_000, 100, 10) <= 700
-    assert ef_for(10**8, 100, 10) == 1000
-    assert ef_for(1_000, 100, 200) == 200
