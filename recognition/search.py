@@ -3,8 +3,22 @@
 One HNSW index per model (see migration 0001_face_embedding_hnsw): the column has no fixed
 dimension, so each index is on the expression ``embedding::vector(D)`` restricted to
 ``model = '<name>'``. Queries repeat exactly that expression and predicate (model inlined as
-a literal) so the planner can use the index; ``hnsw.ef_search`` is set per query with
+a literal) so the planner can use the index; ``hnsw.*`` settings are set per query with
 SET LOCAL inside a transaction.
+
+The HNSW index holds every application's faces, and an application is a filter on it. How one
+query is answered (``nearest``, chosen by measurement, see docs/benchmarks.md "Vector search"):
+
+- ``exact``: the application has at most ``FACECORE_SEARCH_EXACT_MAX`` faces of the model. The
+  uncast column matches no HNSW index, so PostgreSQL reads the application's rows through the
+  btree index on (application_id, model) and sorts them: exact, and cheaper than any index
+  scan at that size.
+- ``iterative`` (pgvector >= 0.8): HNSW with ``hnsw.iterative_scan = relaxed_order``, which
+  keeps scanning until ``k`` rows pass the filter (at most ``FACECORE_SEARCH_MAX_SCAN_TUPLES``).
+- ``post_filter`` (older pgvector, e.g. a user's own server): HNSW filtered after the scan.
+
+Whenever an index scan returns fewer than ``k`` rows the query is repeated exactly, so results
+are never short because of the index.
 
 Embeddings are unit vectors, so ``L2 = sqrt(2 * cosine_distance)``; results carry the L2
 distance because the models' thresholds are calibrated on it.
@@ -14,6 +28,7 @@ from __future__ import annotations
 
 import math
 import uuid
+import weakref
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -106,6 +121,60 @@ def nearest_query(
     return sql, params
 
 
+ITERATIVE_MIN_VERSION = (0, 8)
+STRATEGIES = ("exact", "iterative", "post_filter")
+
+_versions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def pgvector_version(cursor) -> tuple[int, ...]:
+    """The ``vector`` extension's version in this database, read once per connection."""
+    raw = cursor.connection  # the driver's connection (psycopg): a reconnect asks again
+    if raw not in _versions:
+        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        row = cursor.fetchone()
+        _versions[raw] = parse_version(row[0] if row else "0")
+    return _versions[raw]
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"0.8.2"`` -> ``(0, 8, 2)``; a suffix such as ``"0.7.0-dev"`` is ignored."""
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+        if len(digits) != len(piece):
+            break
+    return tuple(parts)
+
+
+EF_MAX = 1000  # pgvector's upper limit of hnsw.ef_search
+
+
+def application_size(cursor, application_id: uuid.UUID | str, model: str, *, limit: int) -> int:
+    """How many faces of ``model`` the application holds, counted up to ``limit + 1`` only.
+
+    An index-only scan of the (application_id, model) btree, so it costs at most ``limit``
+    index entries whatever the application's size.
+    """
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {Face._meta.db_table} f "
+        f"WHERE f.application_id = %s AND {model_predicate(model)} LIMIT %s) s",
+        [str(application_id), int(limit) + 1],
+    )
+    return int(cursor.fetchone()[0])
+
+
+def choose_strategy(cursor, application_id: uuid.UUID | str, model: str) -> str:
+    """``exact`` for small applications, else the best index scan the server's pgvector has."""
+    exact_max = int(settings.FACECORE_SEARCH_EXACT_MAX)
+    if exact_max > 0 and application_size(cursor, application_id, model, limit=exact_max) <= exact_max:
+        return "exact"
+    return "iterative" if pgvector_version(cursor) >= ITERATIVE_MIN_VERSION else "post_filter"
+
+
 @observed  # latency histogram (docs/metrics.md); the search itself is untouched
 def nearest(
     application_id: uuid.UUID | str,
@@ -119,13 +188,12 @@ def nearest(
     exclude_face_ids: Collection[uuid.UUID | str] = (),
     exclude_subject_ids: Collection[int] = (),
     ef_search: int | None = None,
+    strategy: str | None = None,
 ) -> list[Neighbour]:
     """The ``k`` nearest faces of one application, nearest first.
 
-    ``max_distance`` (L2) drops farther results after the search. HNSW filters after scanning
-    ``ef_search`` candidates (raised to at least ``k``), so a selective filter can leave fewer
-    than ``k`` rows; then the query is repeated as an exact scan (cheap exactly when the scope
-    is small).
+    ``max_distance`` (L2) drops farther results after the search. ``strategy`` forces one of
+    ``STRATEGIES`` (benchmarks, tests); by default ``choose_strategy`` picks it (module doc).
     """
     kwargs = {
         "k": k,
@@ -134,18 +202,27 @@ def nearest(
         "exclude_face_ids": exclude_face_ids,
         "exclude_subject_ids": exclude_subject_ids,
     }
-    sql, params = nearest_query(application_id, model, vector, **kwargs)
-    ef = max(int(ef_search or settings.FACECORE_SEARCH_EF), int(k))
+    if strategy is not None and strategy not in STRATEGIES:
+        raise ValueError(f"unknown search strategy {strategy!r}")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        chosen = strategy or choose_strategy(cursor, application_id, model)
+        rows: list = []
+        if chosen != "exact":
+            ef = min(EF_MAX, max(int(ef_search or settings.FACECORE_SEARCH_EF), int(k)))
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {ef}")
+            if chosen == "iterative":
+                cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                cursor.execute(
+                    f"SET LOCAL hnsw.max_scan_tuples = {int(settings.FACECORE_SEARCH_MAX_SCAN_TUPLES)}"
+                )
+            cursor.execute(*nearest_query(application_id, model, vector, **kwargs))
+            rows = cursor.fetchall()
         if len(rows) < k:
-            # Fewer than k: either there are no more faces in scope, or HNSW's post-filter
-            # dropped them (a small tenant or scope in a big table). An exact scan settles it;
-            # it is cheap exactly when the scope is small.
+            # Exact by choice, or the index scan came back short: the filter (a small scope, or
+            # pgvector < 0.8 filtering after the scan) left fewer than k of the candidates.
             cursor.execute(*nearest_query(application_id, model, vector, exact=True, **kwargs))
             rows = cursor.fetchall()
+    rows.sort(key=lambda r: r[4])  # relaxed_order returns rows only roughly ordered
     out = [Neighbour(r[0], r[1], r[2], r[3], l2_from_cosine(r[4]), r[5]) for r in rows]
     if max_distance is not None:
         out = [n for n in out if n.distance <= max_distance]
