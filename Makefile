@@ -83,11 +83,9 @@ bench-accuracy: models-all
 bench-service: models
 	$(BIN)/python -m bench.service
 
-## bench-recognition: recognition accuracy and vector search latency/recall -> docs/benchmarks.md
-
 ## bench-recognition: recognition accuracy on deepface-pairs -> docs/benchmarks.md (vector search: bench-search)
 bench-recognition: models-all
-	$(BIN)/python -m bench.recognition --skip-search
+	$(BIN)/python -m bench.recognition
 
 ## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
 bench-search: $(STAMP)
