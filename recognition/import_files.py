@@ -40,11 +40,28 @@ def open_zip(stream: IO[bytes]) -> zipfile.ZipFile:
         raise _bad_archive(f"The archive is not a readable zip file ({exc}).") from exc
 
 
+UTF8_FLAG = 0x800
+"""Zip's "names are UTF-8" flag; without it the format says cp437."""
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its author wrote it. Many zip tools (Info-ZIP's ``zip``, macOS
+    Finder) store UTF-8 names without setting the flag, which Python then reads as cp437
+    ("José" becomes "Jos├⌐"): such a name is decoded as UTF-8 when its bytes are valid UTF-8."""
+    if info.flag_bits & UTF8_FLAG:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
+
+
 def zip_members(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]]:
     """``(subject, member)`` for each file of the archive. One common top folder holding the
     subject folders (a zipped ``people/`` folder) is looked through."""
     members = []
     for info in archive.infolist():
+        info.filename = member_name(info)  # reading goes by the header's own (orig_filename)
         parts = PurePosixPath(info.filename).parts
         if ".." in parts or info.filename.startswith(("/", "\\")):
             raise _bad_archive(f"Unsafe path in the archive: {info.filename!r}.")

@@ -157,6 +157,20 @@ def test_an_archive_in_one_call_answers_202_and_its_status_reports_each_file(api
     assert (again["enrolled"], again["skipped"], again["refused"]) == (0, 3, 1)
 
 
+def test_utf8_folder_names_from_zip_tools_that_do_not_flag_them_keep_their_letters(api) -> None:
+    """Info-ZIP's ``zip`` and macOS store UTF-8 names without zip's UTF-8 flag (read as cp437
+    they would name the subject "Jos├⌐ ├æ")."""
+    placeholder, name = b"Jose__N_", "José Ñ".encode()
+    assert len(placeholder) == len(name)  # swapped in the headers: the names are not checksummed
+    archive = zipped({f"{placeholder.decode()}/a1.png": photo(RED)}).replace(placeholder, name)
+    assert not zipfile.ZipFile(io.BytesIO(archive)).infolist()[0].flag_bits & 0x800
+    response = api.post("/api/v1/imports", {"archive": upload(archive, "people.zip")}, format="multipart")
+    assert response.status_code == 202, response.content
+    [item] = api.get(response["Location"]).json()["items"]
+    assert (item["file"], item["subject"], item["status"]) == ("José Ñ/a1.png", "José Ñ", "enrolled")
+    assert examples() == {"José Ñ": 1}
+
+
 def test_files_with_a_subject_each(api) -> None:
     response = api.post(
         "/api/v1/imports",
