@@ -323,7 +323,9 @@ def _finish(job: _Job) -> None:
             gone = False
             FaceRow.objects.filter(image=locked).delete()
             faces = store_faces(rows, result.faces, decoded)
+            announced = time.perf_counter()
             faces_stored.send(sender=Image, image=locked, faces=faces)
+            timings["match"] = _ms(announced)  # the subscribers: matches, clusters, recognition
             locked.status = ImageStatus.DONE
             locked.error_code = ""
             locked.error_message = ""

@@ -58,6 +58,10 @@ def image_saved(sender, instance: Image, created: bool, update_fields=None, **kw
     tally.add(batch)
 
 
+NOT_STAGES = {"total", "batch_size"}
+"""Keys of Image.timings that are not a stage's milliseconds (the whole job; a count)."""
+
+
 def _finished(batch: tally.Batch, image: Image) -> None:
     purpose = image.purpose
     batch.inc("facecore_jobs_finished", status=image.status, purpose=purpose)
@@ -73,7 +77,7 @@ def _finished(batch: tally.Batch, image: Image) -> None:
     batch.inc("facecore_faces", faces, purpose=purpose)
     timings = image.timings or {}
     for stage, ms in timings.items():
-        if isinstance(ms, int | float) and stage != "total":
+        if isinstance(ms, int | float) and stage not in NOT_STAGES:
             batch.observe("facecore_job_stage_seconds", ms / 1000, stage=stage)
     if isinstance(timings.get("total"), int | float):
         batch.observe("facecore_job_duration_seconds", timings["total"] / 1000, purpose=purpose)

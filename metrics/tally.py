@@ -46,7 +46,7 @@ HISTOGRAMS = {
     ),
     "facecore_job_stage_seconds": (
         STAGE_BUCKETS,
-        "Time of each stage of a done job (Image.timings): queued, fetch, decode, detect, embed, preview, save.",
+        "Time of each stage of a done job (Image.timings): queued, fetch, decode, detect, embed, preview, save, match (inside save).",
     ),
     "facecore_job_latency_seconds": (
         STAGE_BUCKETS,

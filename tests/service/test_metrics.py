@@ -19,7 +19,7 @@ from tests.requests import submit
 
 ONE_FACE = painted([(40, 40, 80, RED)])
 TWO_FACES = painted([(10, 10, 60, BLUE), (150, 10, 60, GREEN)])
-STAGES = ["queued", "fetch", "decode", "detect", "embed", "save"]
+STAGES = ["queued", "fetch", "decode", "detect", "embed", "save", "match"]
 
 
 def scrape(**headers: str) -> dict:
@@ -53,6 +53,7 @@ def test_a_scrape_after_jobs_counts_them_their_faces_stages_and_webhooks(api, re
     for stage in STAGES:
         assert value(found, "facecore_job_stage_seconds_count", stage=stage) == 2, stage
     assert value(found, "facecore_job_stage_seconds_sum", stage="detect") > 0
+    assert ("facecore_job_stage_seconds_count", frozenset({("stage", "batch_size")})) not in found
     assert value(found, "facecore_job_latency_seconds_count", status="done", purpose="job") == 2
     assert value(found, "facecore_job_latency_seconds_count", status="failed", purpose="job") == 1
 
