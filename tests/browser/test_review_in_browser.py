@@ -78,12 +78,20 @@ def message(driver) -> str:
     return wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist li"))).text
 
 
+def submit(driver, element) -> None:
+    """Click a button that posts a form, and wait for the next page: the page that had the
+    button may still be there right after the click (with the previous action's message)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait(driver).until(EC.staleness_of(page))
+
+
 def login(driver, base: str) -> None:
     driver.get(f"{base}/admin/login/?next=/admin/")
     driver.find_element(By.ID, "id_username").send_keys("reviewer")
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    wait(driver).until(EC.presence_of_element_located((By.ID, "site-name")))
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    wait(driver).until(EC.presence_of_element_located((By.ID, "user-tools")))
     # The admin's navigation sidebar folded away, as a reviewer would for wide lists.
     driver.execute_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
 
@@ -153,13 +161,19 @@ def test_a_reviewer_confirms_rejects_names_and_merges(gunicorn_server, browser, 
     images_loaded(browser, "#result_list img.fc-thumb")
     screenshots.take(browser, "matches")
     browser.find_element(By.NAME, "subject").send_keys("alice")
-    browser.find_element(
-        By.CSS_SELECTOR, f"button[formaction$='/match/{match_of('img1', 'img6')}/confirm/']"
-    ).click()
+    submit(
+        browser,
+        browser.find_element(
+            By.CSS_SELECTOR, f"button[formaction$='/match/{match_of('img1', 'img6')}/confirm/']"
+        ),
+    )
     assert "examples of alice" in message(browser)
-    browser.find_element(
-        By.CSS_SELECTOR, f"button[formaction$='/match/{match_of('img26', 'img27')}/reject/']"
-    ).click()
+    submit(
+        browser,
+        browser.find_element(
+            By.CSS_SELECTOR, f"button[formaction$='/match/{match_of('img26', 'img27')}/reject/']"
+        ),
+    )
     assert "different people" in message(browser)
 
     # The Clusters page; name C's cluster on its page.
@@ -168,7 +182,7 @@ def test_a_reviewer_confirms_rejects_names_and_merges(gunicorn_server, browser, 
     screenshots.take(browser, "clusters")
     browser.get(f"{base}/admin/recognition/cluster/{cluster_of('img8')['cluster_id']}/change/")
     browser.find_element(By.ID, "id_subject_name").send_keys("carl")
-    browser.find_element(By.NAME, "_save").click()
+    submit(browser, browser.find_element(By.NAME, "_save"))
     assert "examples of carl" in message(browser)
     images_loaded(browser, ".fc-grid img.fc-thumb")
     screenshots.take(browser, "subject")
@@ -176,14 +190,14 @@ def test_a_reviewer_confirms_rejects_names_and_merges(gunicorn_server, browser, 
     # img10 (A) under a second name, then merge the two subjects on the Subjects page.
     browser.get(f"{base}/admin/images/face/{faces['img10']}/change/")
     browser.find_element(By.ID, "id_subject_name").send_keys("alice again")
-    browser.find_element(By.NAME, "_save").click()
+    submit(browser, browser.find_element(By.NAME, "_save"))
     message(browser)
     browser.get(f"{base}/admin/recognition/subject/")
     row = browser.find_element(By.XPATH, "//tr[.//th//a[text()='alice again']]")
     row.find_element(By.CSS_SELECTOR, "input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("merge_into")
     browser.find_element(By.NAME, "subject").send_keys("alice")
-    browser.find_element(By.CSS_SELECTOR, "button[name=index]").click()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "button[name=index]"))
     assert "into alice" in message(browser)
     images_loaded(browser, "#result_list img.fc-thumb")
     screenshots.take(browser, "subjects")
