@@ -32,7 +32,9 @@ def test_multipart_upload_is_processed_with_faces_largest_first(api):
         "mouth_left",
         "mouth_right",
     }
-    assert {"queued", "fetch", "decode", "detect", "embed", "save", "match", "total"} <= set(status["timings"])
+    assert {"queued", "fetch", "decode", "detect", "embed", "save", "match", "total"} <= set(
+        status["timings"]
+    )
     assert get_store().get(f"images/{status['image_id']}/original") == TWO_PEOPLE
     with_embedding = api.get(f"/api/v1/images/{status['image_id']}", {"include": "embedding"}).json()
     assert with_embedding["model"] == "facenet"
