@@ -55,9 +55,9 @@ test: models-all compreface-sdk lint browser-deps
 screenshots: models browser-deps
 	FACECORE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q -k reviewer
 
-## test-fast: the fast tier while editing: no broker, no S3 server, no TensorFlow (fake engine, eager tasks)
+## test-fast: the fast tier while editing: no broker, no S3 server, no TensorFlow (fake engine, eager tasks), one process per core
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not real_parts" -q
+	$(BIN)/python -m pytest -m "not real_parts" -q -n auto
 
 ## lint: ruff, formatting, and the import contracts of .importlinter (layers, no cycles)
 lint: $(STAMP)

@@ -49,15 +49,15 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.real_parts)
 
 
-def pytest_sessionfinish(session, exitstatus) -> None:
-    """The fast tier must really be fast: fail it if anything loaded TensorFlow."""
+@pytest.fixture(scope="session", autouse=True)
+def fast_tier_loads_no_tensorflow(request):
+    """The fast tier must really be fast: it fails (an error at the last test's teardown, in
+    every process of a ``-n`` run too) if anything loaded TensorFlow."""
+    yield
     import sys
 
-    if fast_tier(session.config) and "tensorflow" in sys.modules:
-        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-            "fast tier: TensorFlow was imported; mark that test real_parts", red=True
-        )
-        session.exitstatus = 1
+    if fast_tier(request.config) and "tensorflow" in sys.modules:
+        pytest.fail("fast tier: TensorFlow was imported; mark that test real_parts", pytrace=False)
 
 
 def shared_dir() -> Path:
