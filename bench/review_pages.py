@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bench.common import load_average, machine_summary, markdown_table, utc_now, write_section
-from bench.recognition import percentile, samples_of, synthetic
+from bench.vectors import percentile, samples_of, synthetic
 
 HEADING = "## Review pages"
 TARGET_MS = 500.0

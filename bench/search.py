@@ -31,7 +31,8 @@ import uuid
 import numpy as np
 
 from bench.common import load_average, machine_summary, markdown_table, utc_now, write_section
-from bench.recognition import connect, samples_of, setup_django, synthetic
+from bench.recognition import setup_django
+from bench.vectors import connect, samples_of, synthetic
 
 HEADING = "## Vector search"
 RECALL_TARGET = 0.98
