@@ -143,8 +143,8 @@ def load(identities: int) -> Loaded:
             for b, vb in members[i + 1 :]:
                 distance = float(np.linalg.norm(va - vb))
                 similarity = info.similarity(distance)
-                match_rows.append((app.id, a, b, distance, similarity, t0.isoformat()))
-                match_rows.append((app.id, b, a, distance, similarity, t0.isoformat()))
+                match_rows.append((app.id, a, b, distance, similarity, "match", t0.isoformat()))
+                match_rows.append((app.id, b, a, distance, similarity, "match", t0.isoformat()))
     pairs = [sorted((m[1], m[2])) for m in match_rows[::2]]
     chosen = rng.choice(len(pairs), size=min(REJECTIONS, len(pairs)), replace=False)
     with connection.cursor() as cursor:
@@ -155,7 +155,8 @@ def load(identities: int) -> Loaded:
         copy_rows(raw, "images_face", FACE_COLUMNS, face_rows)
         copy_rows(
             raw, "recognition_match",
-            ["application_id", "face_id", "other_face_id", "distance", "similarity", "created_at"], match_rows,
+            ["application_id", "face_id", "other_face_id", "distance", "similarity", "verdict", "created_at"],
+            match_rows,
         )  # fmt: skip
         copy_rows(
             raw, "recognition_rejection", ["application_id", "face_a_id", "face_b_id", "source", "created_at"],
