@@ -4,57 +4,29 @@ serves the search latency its pool process measured, until the worker stops."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 import requests
 
 from tests.metrics.scrape import samples, value
 from tests.pipeline.conftest import JOB_TIMEOUT
-from tests.pipeline.test_runall import EXTERNAL_SERVICES, ROOT, free_port, read_until_key, wait_for_http
+from tests.pipeline.test_runall import free_port, started_runall, wait_for_http
 
 
 @pytest.fixture
 def runall(tmp_path: Path):
     """runall with the worker's metrics port on; its output is drained (a full pipe blocks it)."""
-    from facecore.fetch import weights_present
-    from facecore.settings import EngineSettings
-
-    settings = EngineSettings.from_env()
-    if not weights_present(settings.default_model, settings.models_dir):
-        pytest.skip(f"{settings.default_model} weights missing: run `make models`")
-    port, worker_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in EXTERNAL_SERVICES}
-    env.update(
-        FACECORE_DATA_DIR=str(tmp_path / "data"),
-        FACECORE_PORT=str(port),
-        FACECORE_WORKER_METRICS_PORT=str(worker_port),
-        FACECORE_WORKER_METRICS_HOST="127.0.0.1",
-        PYTHONUNBUFFERED="1",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runall"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        key = read_until_key(process, time.monotonic() + 120)
+    worker_port = free_port()
+    metrics_port = {
+        "FACECORE_WORKER_METRICS_PORT": str(worker_port),
+        "FACECORE_WORKER_METRICS_HOST": "127.0.0.1",
+    }
+    with started_runall(tmp_path / "data", **metrics_port) as (process, base, key):
         threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-        yield process, f"http://127.0.0.1:{port}", key, f"http://127.0.0.1:{worker_port}", tmp_path / "data"
-    finally:
-        if process.poll() is None:
-            for child in psutil.Process(process.pid).children(recursive=True):
-                child.kill()
-            process.kill()
+        yield process, base, key, f"http://127.0.0.1:{worker_port}", tmp_path / "data"
 
 
 def scrape(url: str) -> dict:

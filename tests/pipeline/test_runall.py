@@ -4,6 +4,7 @@ and server when it is stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -44,8 +46,10 @@ def read_until_key(process: subprocess.Popen, deadline: float) -> str:
     raise AssertionError("runall printed no API key:\n" + "".join(seen[-30:]))
 
 
-@pytest.fixture
-def runall(tmp_path: Path):
+@contextlib.contextmanager
+def started_runall(data_dir: Path, **extra_env: str) -> Iterator[tuple[subprocess.Popen, str, str]]:
+    """``manage.py runall`` on embedded defaults in ``data_dir`` (skipped without the default
+    model's weights): ``(process, base URL, its API key)``; killed with its children after."""
     from facecore.fetch import weights_present
     from facecore.settings import EngineSettings
 
@@ -54,7 +58,7 @@ def runall(tmp_path: Path):
         pytest.skip(f"{settings.default_model} weights missing: run `make models`")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in EXTERNAL_SERVICES}
-    env.update(FACECORE_DATA_DIR=str(tmp_path / "data"), FACECORE_PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(FACECORE_DATA_DIR=str(data_dir), FACECORE_PORT=str(port), PYTHONUNBUFFERED="1", **extra_env)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runall"],
         cwd=ROOT,
@@ -65,12 +69,18 @@ def runall(tmp_path: Path):
     )
     try:
         key = read_until_key(process, time.monotonic() + 120)
-        yield process, f"http://127.0.0.1:{port}", key, tmp_path / "data" / "pgdata"
+        yield process, f"http://127.0.0.1:{port}", key
     finally:
         if process.poll() is None:
             for child in psutil.Process(process.pid).children(recursive=True):
                 child.kill()
             process.kill()
+
+
+@pytest.fixture
+def runall(tmp_path: Path):
+    with started_runall(tmp_path / "data") as (process, base, key):
+        yield process, base, key, tmp_path / "data" / "pgdata"
 
 
 def wait_for_http(url: str, key: str, deadline: float) -> None:
