@@ -20,13 +20,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from images.leases import lease_until
+from images import leases
 from images.models import Image, ImageStatus
 
 POLL_SECONDS = 0.01
 """How often the database is asked for newly queued images during FACECORE_BATCH_WAIT_MS."""
-
-CLAIMED_FIELDS = ["status", "started_at", "deliveries", "lease_expires_at", "next_attempt_at"]
 
 
 def claim_mates(primary: Image) -> list[Image]:
@@ -58,12 +56,8 @@ def claim_queued(count: int, exclude: list) -> list[Image]:
             .exclude(pk__in=exclude)
             .order_by("created_at")[:count]
         )
-        now, until = timezone.now(), lease_until()
+        now = timezone.now()
         for row in rows:
-            row.status = ImageStatus.PROCESSING
-            row.deliveries += 1
-            row.lease_expires_at = until
-            row.next_attempt_at = None
-            row.started_at = row.started_at or now
-        Image.objects.bulk_update(rows, CLAIMED_FIELDS)
+            leases.start(row, now)
+        Image.objects.bulk_update(rows, leases.STARTED_FIELDS)
     return rows

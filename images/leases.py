@@ -25,6 +25,21 @@ def lease_until() -> timezone.datetime:
     return timezone.now() + timedelta(seconds=settings.FACECORE_JOB_LEASE_SECONDS)
 
 
+STARTED_FIELDS = ["status", "started_at", "deliveries", "lease_expires_at", "next_attempt_at"]
+"""The fields ``start`` changes (save them with update_fields)."""
+
+
+def start(image: Image, now: timezone.datetime) -> None:
+    """One more start of ``image`` by this worker: ``processing`` under a fresh lease (the
+    caller holds the row's lock and saves STARTED_FIELDS)."""
+    image.status = ImageStatus.PROCESSING
+    image.deliveries += 1
+    image.lease_expires_at = lease_until()
+    image.next_attempt_at = None
+    if image.started_at is None:
+        image.started_at = now
+
+
 class LeaseKeeper:
     """Renews the leases of the images this process holds, every third of the lease time."""
 

@@ -24,10 +24,10 @@ from facecore.engine import get_engine
 from facecore.errors import ImageError, ModelUnavailableError
 from facecore.quality import assess_face
 from facecore.types import ImageResult
-from images import webhooks
+from images import leases, webhooks
 from images.batching import claim_mates
 from images.embedding_models import active_model, store_faces
-from images.leases import keeper, lease_until
+from images.leases import keeper
 from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
 from images.signals import faces_stored
@@ -160,15 +160,8 @@ def _start(image_id: str) -> Image | None:
                 "image %s is held by another worker until %s; skipping", image.id, image.lease_expires_at
             )
             return None
-        image.status = ImageStatus.PROCESSING
-        image.deliveries += 1
-        image.lease_expires_at = lease_until()
-        image.next_attempt_at = None
-        if image.started_at is None:
-            image.started_at = now
-        image.save(
-            update_fields=["status", "started_at", "deliveries", "lease_expires_at", "next_attempt_at"]
-        )
+        leases.start(image, now)
+        image.save(update_fields=leases.STARTED_FIELDS)
         return image
 
 
