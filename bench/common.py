@@ -98,3 +98,12 @@ def write_section(heading: str, body: str, path: Path = BENCHMARKS_MD) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+def publish(heading: str, body: str, *, write: bool) -> None:
+    """The benchmarks' ending: the section into docs/benchmarks.md, or printed (``--no-write``)."""
+    if not write:
+        print(body)
+        return
+    write_section(heading, body)
+    print(f"wrote {heading!r} in docs/benchmarks.md")

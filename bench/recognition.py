@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import load_average, machine_summary, markdown_table, pairs_dir, utc_now, write_section
+from bench.common import load_average, machine_summary, markdown_table, pairs_dir, publish, utc_now
 
 HEADING = "## Recognition"
 VERIFY_TARGET = 0.995
@@ -217,11 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         a = acc[-1]
         print(f"  top-1 {a['top1']:.2%}, recognized {a['recognized']:.2%}, verification {a['verify']:.2%}")
     body = report(acc)
-    if args.no_write:
-        print(body)
-    else:
-        write_section(HEADING, body)
-        print(f"wrote {HEADING!r} in docs/benchmarks.md")
+    publish(HEADING, body, write=not args.no_write)
     return 0
 
 

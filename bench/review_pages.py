@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bench.common import load_average, machine_summary, markdown_table, utc_now, write_section
+from bench.common import load_average, machine_summary, markdown_table, publish, utc_now
 from bench.vectors import percentile, samples_of, synthetic
 
 HEADING = "## Review pages"
@@ -371,11 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"data": data.__dict__, "results": results}, out, indent=1, default=str)
-    if args.no_write:
-        print(body)
-    else:
-        write_section(HEADING, body)
-        print(f"wrote {HEADING!r} in docs/benchmarks.md")
+    publish(HEADING, body, write=not args.no_write)
     return 0
 
 

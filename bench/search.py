@@ -30,7 +30,7 @@ import uuid
 
 import numpy as np
 
-from bench.common import load_average, machine_summary, markdown_table, utc_now, write_section
+from bench.common import load_average, machine_summary, markdown_table, publish, utc_now
 from bench.recognition import setup_django
 from bench.vectors import connect, samples_of, synthetic
 
@@ -429,11 +429,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     body = report(runs)
-    if args.no_write:
-        print(body)
-    else:
-        write_section(HEADING, body)
-        print(f"wrote {HEADING!r} in docs/benchmarks.md")
+    publish(HEADING, body, write=not args.no_write)
     return 0
 
 
