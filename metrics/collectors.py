@@ -28,7 +28,8 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from images.models import DeliveryStatus, Image, ImageStatus, WebhookDelivery, WorkerHeartbeat
-from metrics import queues, tally
+from infra import dispatch
+from metrics import tally
 from metrics.models import Tally
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class QueueCollector(Collector):
     """The broker's faces and webhooks queues."""
 
     def collect(self) -> Iterator[Metric]:
-        found = queues.depths(queue_names())
+        found = dispatch.queue_lengths(queue_names())
         family = GaugeMetricFamily(
             "facecore_queue_messages",
             "Messages waiting in the broker queue (not those a worker holds), by queue.",

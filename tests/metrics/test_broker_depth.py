@@ -34,7 +34,7 @@ def broker(request):
 @pytest.mark.parametrize("broker", [REDIS_URL, AMQP_URL], ids=["redis", "rabbitmq"], indirect=True)
 def test_depth_counts_the_waiting_messages_of_each_queue(broker):
     from infra import dispatch
-    from metrics.queues import depths
+    from infra.dispatch import queue_lengths as depths
 
     busy, idle, never = (f"test-depth-{name}-{uuid.uuid4().hex[:8]}" for name in ("busy", "idle", "never"))
     try:
