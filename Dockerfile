@@ -30,4 +30,4 @@ RUN python -m facecore models fetch \
 # Code and weights stay root-owned and read-only for the service user.
 USER facecore
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "--bind", "0.0.0.0:8000"]

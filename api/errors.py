@@ -7,10 +7,11 @@ are given the codes of the same table (infra.errors.ErrorCode).
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import DataError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
@@ -41,6 +42,28 @@ def error_body(code: str, message: str, details=None) -> dict:
     return body
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a 503 (a part down, or every database connection busy) tells the client to wait."""
+
+
+def retry_after(error: ServiceError) -> dict[str, str]:
+    """``Retry-After`` for the answers worth retrying as they are (503)."""
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else {}
+
+
+def database_error(exc: Exception) -> ServiceError:
+    """A connection-level database failure: ``service_busy`` when every connection the process may
+    hold is in use (the pool's wait ran out, or the server's max_connections), else
+    ``database_unavailable``. Either way nothing was stored by the request."""
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    if "couldn't get a connection" in text or "too many clients" in text or "pooltimeout" in text:
+        return ServiceError(
+            ErrorCode.SERVICE_BUSY,
+            f"The service is busy: no database connection was free; retry in {RETRY_AFTER_SECONDS} s.",
+        )
+    return ServiceError(ErrorCode.DATABASE_UNAVAILABLE, "The database is unavailable; try again.")
+
+
 def as_service_error(exc: Exception) -> ServiceError | None:
     """The table's view of ``exc``: ServiceErrors as they are, DRF's and Django's by type."""
     if isinstance(exc, ServiceError):
@@ -51,6 +74,8 @@ def as_service_error(exc: Exception) -> ServiceError | None:
             ErrorCode.REQUEST_TOO_LARGE,
             f"The request body (without files) is larger than {limit} bytes (FACECORE_MAX_REQUEST_BYTES).",
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_error(exc)
     if isinstance(exc, TooManyFieldsSent):
         return ServiceError(ErrorCode.INVALID_REQUEST, "The request has too many fields.")
     if isinstance(exc, DataError):
@@ -81,12 +106,20 @@ def exception_handler(exc: Exception, context) -> Response:
     kept = ("Retry-After", "Allow", "WWW-Authenticate")
     headers = {k: v for k, v in (response.headers.items() if response else []) if k in kept}
     return Response(
-        error_body(error.code, error.message, error.details), status=error.status, headers=headers
+        error_body(error.code, error.message, error.details),
+        status=error.status,
+        headers={**retry_after(error), **headers},
     )
 
 
 def json_error(code: ErrorCode, message: str) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=http_status(code))
+
+
+def json_service_error(error: ServiceError) -> JsonResponse:
+    return JsonResponse(
+        error_body(error.code, error.message, error.details), status=error.status, headers=retry_after(error)
+    )
 
 
 @csrf_exempt
@@ -105,6 +138,11 @@ def csrf_failure(request, reason: str = "") -> JsonResponse:
 
 
 def json_server_error(request) -> JsonResponse:
+    """Django's last resort (an exception outside DRF's views: a middleware, the admin). A
+    database that is busy or down is still a 503 with ``Retry-After``, never a 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        return json_service_error(database_error(exc))
     return json_error(ErrorCode.INTERNAL_ERROR, "Internal server error.")
 
 

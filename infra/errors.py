@@ -56,6 +56,7 @@ class ErrorCode(StrEnum):
     STORAGE_UNAVAILABLE = "storage_unavailable"
     QUEUE_UNAVAILABLE = "queue_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    SERVICE_BUSY = "service_busy"
     MODEL_UNAVAILABLE = "model_unavailable"
     TIMEOUT = "timeout"
     WORKER_LOST = "worker_lost"
@@ -103,6 +104,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.STORAGE_UNAVAILABLE: 503,
     ErrorCode.QUEUE_UNAVAILABLE: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,
+    ErrorCode.SERVICE_BUSY: 503,
     ErrorCode.MODEL_UNAVAILABLE: 503,
     ErrorCode.TIMEOUT: 504,
     ErrorCode.WORKER_LOST: 500,

@@ -7,6 +7,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.db import connection
 
 from images.checks import CheckedImage
 from images.models import Image, ImageStatus
@@ -38,12 +39,21 @@ def wait(image: Image, timeout: float | None = None) -> Image:
             raise ServiceError(
                 ErrorCode.TIMEOUT, f"The worker did not finish within {timeout:g} s (FACECORE_SYNC_TIMEOUT)."
             )
+        lend_connection_back()
         time.sleep(interval)
         interval = min(interval * 1.5, 0.5)
     fresh = Image.objects.filter(pk=image.pk).first()
     if fresh is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "The image was deleted while it was processed.")
     return fresh
+
+
+def lend_connection_back() -> None:
+    """Give this thread's database connection back to the pool while it sleeps between polls, so
+    many waiting calls share a few connections (FACECORE_DB_POOL_SIZE). Without a pool, or inside
+    a transaction, the connection is kept (a new one per poll would cost more than it saves)."""
+    if settings.DB_POOL_SIZE and not connection.in_atomic_block:
+        connection.close()
 
 
 def failure_error(image: Image, field: str = "image") -> ServiceError:

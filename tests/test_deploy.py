@@ -121,13 +121,23 @@ def test_celery_commands_name_the_real_celery_app() -> None:
         assert command[:3] == ["celery", "-A", "config"], service
 
 
-def test_gunicorn_serves_the_real_wsgi_module() -> None:
-    command = SERVICES["api"]["command"]
-    assert command[0] == "gunicorn"
-    module, _, attribute = command[1].partition(":")
+def test_gunicorn_serves_the_real_wsgi_module_with_the_settings_runall_uses() -> None:
+    """compose's api, the image's default command and ``make run`` all serve through
+    config/gunicorn.py (threads, connection pool, worker recycling), not a copy of its flags."""
+    import json
+
+    from config import gunicorn as gunicorn_settings
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    image_command = json.loads(dockerfile.split("\nCMD ", 1)[1].splitlines()[0])
+    runall = (ROOT / "worker" / "management" / "commands" / "runall.py").read_text()
+    for command in (SERVICES["api"]["command"], image_command):
+        assert command[:3] == ["gunicorn", "-c", "python:config.gunicorn"], command
+    assert '"gunicorn", "-c", "python:config.gunicorn"' in runall
+    module, _, attribute = gunicorn_settings.wsgi_app.partition(":")
     assert (ROOT / (module.replace(".", "/") + ".py")).is_file()
     assert attribute == "application"
-    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert gunicorn_settings.worker_class == "gthread" and gunicorn_settings.threads > 1
     assert "requirements.txt" in dockerfile and "models fetch" in dockerfile
 
 

@@ -107,7 +107,7 @@ def server_environment(extra: dict[str, str], data_dir: Path) -> dict[str, str]:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workdir: Path, timeout: float = 90) -> Iterator[Server]:
-    """collectstatic, then ``gunicorn config.wsgi:application`` (docker-compose's command)."""
+    """collectstatic, then gunicorn with ``config/gunicorn.py`` (docker-compose's and runall's command)."""
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
         cwd=ROOT, env=env, check=True, timeout=300,
@@ -116,8 +116,8 @@ def gunicorn(env: dict[str, str], workdir: Path, timeout: float = 90) -> Iterato
     log = workdir / "gunicorn.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--timeout", "120", "--access-logfile", "-"],
+            [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--access-logfile", "-"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     server = Server(f"http://127.0.0.1:{port}", process, log)

