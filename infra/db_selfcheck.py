@@ -9,6 +9,7 @@ error naming the cause and the way out, instead of 500s on the first face and jo
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,7 +46,11 @@ def conninfo_of(connection_params: dict) -> dict:
 
 
 def run_selfcheck(
-    conninfo: dict, *, server_log: Path | None = None, embedded: bool, statements: Sequence[str] = CHECK_STATEMENTS
+    conninfo: dict,
+    *,
+    server_log: Path | None = None,
+    embedded: bool,
+    statements: Sequence[str] = CHECK_STATEMENTS,
 ) -> None:
     """Run ``statements`` on a new connection (``conninfo``: psycopg's keyword arguments) in a
     transaction that is rolled back; raise DatabaseSelfCheckError with the cause and the way out.
@@ -83,15 +88,25 @@ def run_selfcheck(
         raise DatabaseSelfCheckError(f"pgvector computed a wrong distance ({distances}); expected 4.5255.")
 
 
-def crash_signal(server_log: Path | None, pid: int | None) -> str | None:
-    """The line where the server logged how backend ``pid`` died, if it did."""
-    if server_log is None or pid is None or not server_log.is_file():
+def crash_signal(server_log: Path | None, pid: int | None, wait: float = 3.0) -> str | None:
+    """The line where the server logged how backend ``pid`` died, if it did (the postmaster
+    writes it just after the client saw the connection drop: waited for up to ``wait`` s)."""
+    if server_log is None or pid is None:
         return None
-    with server_log.open("rb") as log:
-        log.seek(max(0, server_log.stat().st_size - 256_000))
-        tail = log.read().decode(errors="replace")
-    found = re.findall(rf"server process \(PID {pid}\) was terminated by signal \d+[^\n]*", tail)
-    return found[-1] if found else None
+    pattern = re.compile(
+        rf"(?:server process|client backend) \(PID {pid}\) was terminated by signal \d+[^\n]*"
+    )
+    deadline = time.monotonic() + wait
+    while True:
+        if server_log.is_file():
+            with server_log.open("rb") as log:
+                log.seek(max(0, server_log.stat().st_size - 256_000))
+                found = pattern.findall(log.read().decode(errors="replace"))
+            if found:
+                return found[-1]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
 
 
 def explain(exc: Exception, pid: int | None, server_log: Path | None, embedded: bool) -> str:

@@ -148,22 +148,17 @@ def _running(psutil, pid: int) -> bool:
         return False
 
 
-def filesystem_broker_options(broker_dir: Path) -> dict:
-    """Transport options for kombu's filesystem broker: one shared folder for in and out
-    (created here: kombu needs them to exist before the first message)."""
-    queue_dir = broker_dir / "queue"
-    control_dir = broker_dir / "control"
-    for folder in (queue_dir, control_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(queue_dir),
-        "data_folder_out": str(queue_dir),
-        "control_folder": str(control_dir),
-        "store_processed": False,
-        # Seconds between folder scans while nothing can be taken; a worker that just finished
-        # a job waits up to this for the next one (0.2 s left it idle 40% of the time).
-        "polling_interval": 0.01,
-    }
+def update_vector_extension(cursor) -> tuple[str, str] | None:
+    """``ALTER EXTENSION vector UPDATE`` when the database's pgvector is older than the installed
+    library (a data folder made by an earlier embedded server); ``(old, new)`` when it did."""
+    cursor.execute(
+        "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'vector'"
+    )
+    row = cursor.fetchone()
+    if not row or not row[0] or row[0] == row[1]:
+        return None
+    cursor.execute("ALTER EXTENSION vector UPDATE")
+    return row[0], row[1]
 
 
 def local_secret_key(path: Path) -> str:

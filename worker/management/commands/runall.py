@@ -21,7 +21,7 @@ from django.db import connection
 
 from infra import embedded_broker
 from infra.db_selfcheck import DatabaseSelfCheckError, conninfo_of, run_selfcheck
-from infra.embedded import forget_dead_handles
+from infra.embedded import forget_dead_handles, update_vector_extension
 from tenants.keys import create_api_key
 from tenants.models import Application
 from worker.supervisor import Child, Supervisor
@@ -44,7 +44,9 @@ def embedded_broker_in_use() -> bool:
 
 
 class Command(BaseCommand):
-    help = "Run the API (gunicorn), a Celery worker with beat and, on embedded defaults, the broker, supervised."
+    help = (
+        "Run the API (gunicorn), a Celery worker with beat and, on embedded defaults, the broker, supervised."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=settings.FACECORE_HOST)
@@ -109,7 +111,18 @@ class Command(BaseCommand):
             )
         )  # fmt: skip
         children.append(
-            Child(WEB, [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", f"{host}:{port}"])
+            Child(
+                WEB,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "python:config.gunicorn",
+                    "--bind",
+                    f"{host}:{port}",
+                ],
+            )
         )
         return children
 
@@ -130,13 +143,9 @@ class Command(BaseCommand):
         if not embedded_database():
             return
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'vector'"
-            )
-            row = cursor.fetchone()
-            if row and row[0] and row[0] != row[1]:
-                cursor.execute("ALTER EXTENSION vector UPDATE")
-                self.stdout.write(f"pgvector updated from {row[0]} to {row[1]}")
+            updated = update_vector_extension(cursor)
+        if updated:
+            self.stdout.write(f"pgvector updated from {updated[0]} to {updated[1]}")
 
     def _ensure_application(self) -> None:
         if Application.objects.exists():
