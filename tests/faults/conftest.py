@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from images.models import WorkerHeartbeat
-from tests.faults.services import RabbitNode, RedisServer, Worker
+from tests.faults.services import EmbeddedBroker, RabbitNode, RedisServer, Worker
 from tests.pipeline.services import HttpServer, SeaweedFS, use_broker
 
 REPORT: list[str] = []
@@ -117,7 +117,8 @@ def stack_for(kind: str, live_server, tmp_path_factory):
     from tenants.models import Application
 
     workdir = tmp_path_factory.mktemp(f"faults-{kind}")
-    broker = RedisServer(workdir) if kind == "redis" else RabbitNode(workdir)
+    brokers = {"redis": RedisServer, "embedded": EmbeddedBroker, "rabbitmq": RabbitNode}
+    broker = brokers[kind](workdir)
     broker.start(timeout=90)
     s3 = SeaweedFS(workdir)
     s3.start()
@@ -176,6 +177,14 @@ def _tear_down(stack: Stack, settings_override, app, previous_broker: str | None
 @pytest.fixture
 def redis_stack(transactional_db, live_server, tmp_path_factory, warm_engine):
     stack, tear_down = stack_for("redis", live_server, tmp_path_factory)
+    yield stack
+    tear_down()
+
+
+@pytest.fixture
+def embedded_stack(transactional_db, live_server, tmp_path_factory, warm_engine):
+    """The embedded default's broker under the same faults as the production brokers."""
+    stack, tear_down = stack_for("embedded", live_server, tmp_path_factory)
     yield stack
     tear_down()
 

@@ -91,8 +91,10 @@ def _uuid(value: str):
     return uuid.UUID(value)
 
 
-def test_the_whole_worker_killed_mid_run(redis_stack: Stack, face_jpeg, two_faces_jpeg):
-    stack, hook = redis_stack, "/hooks/worker-killed"
+@pytest.mark.parametrize("stack_name", ["redis_stack", "embedded_stack"])
+def test_the_whole_worker_killed_mid_run(stack_name, request, face_jpeg, two_faces_jpeg):
+    stack: Stack = request.getfixturevalue(stack_name)
+    hook = f"/hooks/worker-killed-{stack_name}"
     stack.start_worker()
     expected = upload_all(stack, face_jpeg, two_faces_jpeg, hook)
     wait_until(lambda: finished(expected) >= UPLOADS // 4, FINISH_WITHIN)
@@ -103,10 +105,11 @@ def test_the_whole_worker_killed_mid_run(redis_stack: Stack, face_jpeg, two_face
     wait_until(
         lambda: finished(expected) == UPLOADS and webhooks_delivered(stack, hook, expected), FINISH_WITHIN
     )
-    check(stack, "worker process group killed (Redis)", expected, hook, time.monotonic() - killed_at)
+    kind = "Redis" if stack_name == "redis_stack" else "embedded Valkey"
+    check(stack, f"worker process group killed ({kind})", expected, hook, time.monotonic() - killed_at)
 
 
-@pytest.mark.parametrize("stack_name", ["redis_stack", "rabbitmq_stack"])
+@pytest.mark.parametrize("stack_name", ["redis_stack", "embedded_stack", "rabbitmq_stack"])
 def test_the_broker_killed_and_restarted_mid_run(stack_name, request, face_jpeg, two_faces_jpeg):
     stack: Stack = request.getfixturevalue(stack_name)
     hook = f"/hooks/broker-{stack_name}"
@@ -120,7 +123,11 @@ def test_the_broker_killed_and_restarted_mid_run(stack_name, request, face_jpeg,
     wait_until(
         lambda: finished(expected) == UPLOADS and webhooks_delivered(stack, hook, expected), FINISH_WITHIN
     )
-    kind = "Redis, no persistence" if stack_name == "redis_stack" else "RabbitMQ"
+    kind = {
+        "redis_stack": "Redis, no persistence",
+        "embedded_stack": "embedded Valkey, append-only file",
+        "rabbitmq_stack": "RabbitMQ",
+    }[stack_name]
     check(stack, f"broker killed and restarted ({kind})", expected, hook, time.monotonic() - killed_at)
 
 
