@@ -63,14 +63,14 @@ INSTALLED_APPS = [
     "recognition",
     "metrics",
     "api",
-    "compreface",
+    "adapters.compreface",
     "worker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "compreface.middleware.RequestSizeLimit",
+    "adapters.compreface.middleware.RequestSizeLimit",
     "api.middleware.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

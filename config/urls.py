@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from adapters.compreface import urls as compreface
 from api.errors import json_not_found
 from api.views.health import healthz, readyz
 from api.views.metrics import metrics
-from compreface import urls as compreface
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -9,7 +9,7 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
-from compreface.errors import CODES
+from adapters.compreface.errors import CODES
 from images.models import Image
 from infra.errors import ErrorCode
 from recognition.models import Subject

@@ -12,10 +12,10 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from compreface import params, render
-from compreface import serializers as out
-from compreface.intake import request_image
-from compreface.views.base import DET_PROB, ERRORS, FACE_OPTIONS, TAG, CompreFaceView, Q, image_body
+from adapters.compreface import params, render
+from adapters.compreface import serializers as out
+from adapters.compreface.intake import request_image
+from adapters.compreface.views.base import DET_PROB, ERRORS, FACE_OPTIONS, TAG, CompreFaceView, Q, image_body
 from images.models import Face
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable

@@ -4,8 +4,8 @@ both (the OpenAPI schema shows the one without)."""
 
 from django.urls import URLPattern, path, re_path
 
-from compreface.errors import not_found
-from compreface.views import examples, images, subjects
+from adapters.compreface.errors import not_found
+from adapters.compreface.views import examples, images, subjects
 
 
 def both(route: str, view, name: str) -> list[URLPattern]:

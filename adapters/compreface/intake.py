@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import binascii
 
+from adapters.compreface.errors import Refusal
 from api.intake import decode_base64
-from compreface.errors import Refusal
 from images.checks import CheckedImage, checked_image, max_image_bytes, too_large
 from infra.errors import ErrorCode, ServiceError
 

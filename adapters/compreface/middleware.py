@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from adapters.compreface.errors import json_answer
 from api.middleware import oversized
-from compreface.errors import json_answer
 
 PREFIXES = ("/api/v1/recognition/", "/api/v1/detection/", "/api/v1/verification/", "/api/v1/static/")
 
