@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.views import APIView
 
-from adapters.compreface import errors
+from adapters.compreface.errors import SHAPE
 from adapters.compreface.serializers import CompreFaceErrorSerializer
 from api.views.common import PARSERS
 
@@ -45,4 +45,4 @@ class CompreFaceView(APIView):
     """Named in the answer to an unknown key (CompreFace: "<service> service with API Key ... not found")."""
 
     def get_exception_handler(self):
-        return errors.exception_handler
+        return SHAPE.exception_handler

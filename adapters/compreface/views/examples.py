@@ -16,11 +16,11 @@ from adapters.compreface import params, render
 from adapters.compreface import serializers as out
 from adapters.compreface.intake import request_image
 from adapters.compreface.views.base import DET_PROB, ERRORS, FACE_OPTIONS, TAG, CompreFaceView, Q, image_body
+from adapters.keys import application_of
 from images.models import Face
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable
 from recognition import subjects, sync
-from tenants.keys import active_key
 
 SUBJECT = OpenApiParameter("subject", str, Q)
 
@@ -163,10 +163,10 @@ class StaticImageView(CompreFaceView):
         responses={(200, "image/*"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, api_key: str, image_id: str):
-        key = active_key(api_key)
-        if key is None:
+        application = application_of(api_key)
+        if application is None:
             raise ServiceError(ErrorCode.UNAUTHORIZED, "Recognition service with this API key not found")
-        return image_answer(subjects.get_face(key.application, image_id, examples_only=True))
+        return image_answer(subjects.get_face(application, image_id, examples_only=True))
 
 
 class FaceVerifyView(CompreFaceView):
