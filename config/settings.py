@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "metrics",
     "api",
     "adapters.compreface",
+    "adapters.deepstack",
     "worker",
 ]
 
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "adapters.compreface.middleware.RequestSizeLimit",
+    "adapters.deepstack.middleware.RequestSizeLimit",
     "api.middleware.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -251,6 +253,8 @@ FACECORE_CLUSTER_MIN_AGREE = env.int("FACECORE_CLUSTER_MIN_AGREE", 1, validate=p
 FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)
 FACECORE_MIGRATION_BATCH_SIZE = env.int("FACECORE_MIGRATION_BATCH_SIZE", 32, validate=Range(min=1, max=1000))
 """Faces re-embedded per task of a model migration (images.migration; docs/models.md)."""
+FACECORE_DEEPSTACK_APPLICATION = env.str("FACECORE_DEEPSTACK_APPLICATION", "")
+"""The application keyless /v1/vision/ calls act as (docs/deepstack.md); empty: a key is required."""
 
 # --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else kombu's filesystem transport ------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "")

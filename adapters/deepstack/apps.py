@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DeepStackConfig(AppConfig):
+    """HTTP only: no models."""
+
+    name = "adapters.deepstack"
+    label = "deepstack"
+    verbose_name = "DeepStack-compatible API"
