@@ -35,6 +35,16 @@ $(SDK_VENV)/.installed: requirements-compreface-sdk.txt
 
 compreface-sdk: $(SDK_VENV)/.installed
 
+## deepstack-clients: DeepStack's face clients (deepstack-python, codeproject-ai-api) in a virtualenv of their own, as users install them
+DEEPSTACK_VENV := .venv-deepstack-clients
+$(DEEPSTACK_VENV)/.installed: requirements-deepstack-clients.txt
+	$(PYTHON) -m venv $(DEEPSTACK_VENV)
+	$(DEEPSTACK_VENV)/bin/python -m pip install --quiet -r requirements-deepstack-clients.txt
+	touch $@
+
+.PHONY: deepstack-clients
+deepstack-clients: $(DEEPSTACK_VENV)/.installed
+
 ## run: API + worker on embedded defaults (pgserver, local object store, filesystem broker)
 run: models
 	$(BIN)/python manage.py runall
@@ -48,7 +58,7 @@ browser-deps:
 	else echo "chromium/chromedriver missing and not installable here: the browser tests will be skipped"; fi
 
 ## test: lint, then the whole test suite against real services and models (browser tests included)
-test: models-all compreface-sdk lint browser-deps
+test: models-all compreface-sdk deepstack-clients lint browser-deps
 	$(BIN)/python -m pytest
 
 ## screenshots: the review pages as the browser test sees them -> docs/screenshots/*.png
