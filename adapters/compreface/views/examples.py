@@ -83,7 +83,7 @@ class FacesView(CompreFaceView):
 
     @extend_schema(
         tags=[TAG],
-        summary="Delete every example of a subject, and the subject (without `subject`: every example)",
+        summary="Delete every example of a subject, keeping the subject (without `subject`: every example)",
         operation_id="compreface_faces_delete_by_subject",
         parameters=[SUBJECT],
         responses={200: out.CompreFaceDeletedSerializer, **ERRORS},
@@ -96,7 +96,7 @@ class FacesView(CompreFaceView):
         name = params.required_subject(request)
         stored = subjects.resolve_name(request.auth, subjects.clean_name(name))
         found = request.auth.subjects.filter(name=stored).first()
-        deleted = subjects.delete_subject(found).deleted_faces if found else 0
+        deleted = subjects.delete_examples(found) if found else 0  # the subject stays (CompreFace)
         return Response(out.CompreFaceDeletedSerializer({"deleted": deleted}).data)
 
 
