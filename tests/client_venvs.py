@@ -6,8 +6,10 @@ it is missing."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -21,3 +23,17 @@ def client_python(venv: Path, requirements: Path) -> Path:
         subprocess.run(pip, check=True, timeout=600)
         (venv / ".installed").touch()
     return python
+
+
+def run_client(python: Path, script: Path, spec: dict) -> dict:
+    """Run ``script`` with the client's ``python`` (isolated, outside the repository, so its
+    imports are the client's) on the JSON ``spec``; the JSON object it prints."""
+    done = subprocess.run(
+        [str(python), "-I", str(script), json.dumps(spec)],
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from images.serializers import BoxSerializer
+
 
 class DeepStackErrorSerializer(serializers.Serializer):
     success = serializers.BooleanField(default=False)
@@ -22,12 +24,10 @@ class DeepStackAnswerSerializer(serializers.Serializer):
     processMs = serializers.IntegerField(help_text="CodeProject.AI: ms spent on the request.")  # noqa: N815
 
 
-class DeepStackBoxSerializer(serializers.Serializer):
+class DeepStackBoxSerializer(BoxSerializer):
+    """facecore's box (integer pixels, x_max/y_max exclusive) with DeepStack's ``confidence``."""
+
     confidence = serializers.FloatField()
-    x_min = serializers.IntegerField()
-    y_min = serializers.IntegerField()
-    x_max = serializers.IntegerField()
-    y_max = serializers.IntegerField()
 
 
 class DeepStackRecognizedSerializer(DeepStackBoxSerializer):

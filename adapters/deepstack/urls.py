@@ -1,18 +1,23 @@
-"""DeepStack's face paths, mounted by config/urls.py under /v1/vision/ (with or without a
-trailing slash). DeepStack's other vision endpoints (objects, scenes, custom models) are not
-served: their paths answer DeepStack's JSON 404."""
+"""DeepStack's face paths, mounted by config/urls.py under /v1/vision/; each also answers with a
+trailing slash (left out of the schema). DeepStack's other vision endpoints (objects, scenes,
+custom models) are not served: their paths answer DeepStack's JSON 404."""
 
-from django.urls import re_path
+from django.urls import URLPattern, path, re_path
 
 from adapters.deepstack import views
 from adapters.deepstack.errors import SHAPE
 
+
+def route(route: str, view, name: str) -> list[URLPattern]:
+    return [path(route, view.as_view(), name=name), path(f"{route}/", view.as_view(schema=None))]
+
+
 urlpatterns = [
-    re_path(r"^face/?$", views.DetectView.as_view(), name="deepstack-detect"),
-    re_path(r"^face/register/?$", views.RegisterView.as_view(), name="deepstack-register"),
-    re_path(r"^face/recognize/?$", views.RecognizeView.as_view(), name="deepstack-recognize"),
-    re_path(r"^face/list/?$", views.ListView.as_view(), name="deepstack-list"),
-    re_path(r"^face/delete/?$", views.DeleteView.as_view(), name="deepstack-delete"),
-    re_path(r"^face/match/?$", views.MatchView.as_view(), name="deepstack-match"),
+    *route("face", views.DetectView, "deepstack-detect"),
+    *route("face/register", views.RegisterView, "deepstack-register"),
+    *route("face/recognize", views.RecognizeView, "deepstack-recognize"),
+    *route("face/list", views.ListView, "deepstack-list"),
+    *route("face/delete", views.DeleteView, "deepstack-delete"),
+    *route("face/match", views.MatchView, "deepstack-match"),
     re_path(r"", SHAPE.not_found_view()),
 ]

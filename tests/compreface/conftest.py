@@ -8,10 +8,7 @@ downscaled to 480 px; tests that must run without them use scikit-image's astron
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import numpy as np
 import pytest
 import requests
 
-from tests.client_venvs import client_python
+from tests.client_venvs import client_python, run_client
 from tests.conftest import REPO, jpeg, shared_dir
 from tests.recognition.conftest import small_jpeg
 
@@ -74,15 +71,7 @@ class Sdk:
             "args": [str(a) if isinstance(a, Path) else a for a in args],
             "kwargs": kwargs,
         }
-        done = subprocess.run(
-            [str(self.python), "-I", str(SDK_CLIENT), json.dumps(spec)],
-            cwd=tempfile.gettempdir(),  # outside the repository
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        answer = json.loads(done.stdout)
+        answer = run_client(self.python, SDK_CLIENT, spec)
         assert "result" in answer, answer
         return answer["result"]
 

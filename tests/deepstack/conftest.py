@@ -10,17 +10,14 @@ Photos: face-recognition-examples from the shared datasets (``people``, skipped 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.client_venvs import client_python
+from tests.client_venvs import client_python, run_client
 from tests.compreface.conftest import people  # noqa: F401 (the fixture, shared)
 from tests.conftest import REPO
 
@@ -55,15 +52,7 @@ class Vision:
             "call": call,
             "args": [f"@{a}" if isinstance(a, Path) else a for a in args],
         }
-        done = subprocess.run(
-            [str(self.python), "-I", str(CLIENT), json.dumps(spec)],
-            cwd=tempfile.gettempdir(),  # outside the repository
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+        return run_client(self.python, CLIENT, spec)
 
     def form(self, path: str, key: str | None = None, **fields) -> requests.Response:
         """POST as Blue Iris / Agent DVR / Node-RED do: multipart, files for Paths, ``api_key``

@@ -185,3 +185,11 @@ def test_a_bug_is_a_json_500(api, monkeypatch):
     assert last_resort.status_code == 500 and b'"success": false' in last_resort.content
     compreface = server_error(RequestFactory().post("/api/v1/recognition/recognize")).content
     assert b"Something went wrong" in compreface and b'"code": 0' in compreface
+
+
+def test_openapi_schema_documents_the_deepstack_endpoints(client):
+    paths = client.get("/api/schema", HTTP_ACCEPT="application/json").json()["paths"]
+    for name in ("", "/register", "/recognize", "/list", "/delete", "/match"):
+        assert "post" in paths[f"{V}{name}"], name
+    recognized = paths[f"{V}/recognize"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert recognized["$ref"].endswith("DeepStackRecognition")
