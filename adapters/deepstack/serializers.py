@@ -53,7 +53,9 @@ class DeepStackFaceListSerializer(DeepStackAnswerSerializer):
 
 
 class DeepStackMatchSerializer(DeepStackAnswerSerializer):
-    similarity = serializers.FloatField(help_text="DeepStack's (cosine + 1) / 2 of the two faces.")
+    similarity = serializers.FloatField(
+        help_text="facecore's similarity, 0..1, 0.5 at the model's threshold."
+    )
 
 
 class DeepStackImageInputSerializer(serializers.Serializer):

@@ -34,12 +34,6 @@ def form(serializer) -> dict:
     return {"multipart/form-data": serializer}
 
 
-def deepstack_similarity(distance: float) -> float:
-    """DeepStack's similarity of two faces, (cosine + 1) / 2, from the L2 distance ``d`` of
-    their unit embeddings (cosine = 1 - d²/2): 1 the same, 0.5 unrelated."""
-    return round(min(1.0, max(0.0, 1.0 - float(distance) ** 2 / 4.0)), 5)
-
-
 def text_field(request, name: str) -> str | None:
     value = request.data.get(name) if isinstance(request.data, dict) else None
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -189,8 +183,8 @@ class RecognizeView(VisionView):
         responses={200: out.DeepStackRecognitionSerializer, **ERRORS},
         description="A face is a userid only when facecore's decision names that subject (the "
         "quality-aware rule, not a similarity cut) and, when sent, its confidence is at least "
-        "`min_confidence`; else `unknown` with confidence 0. confidence is DeepStack's "
-        "(cosine + 1) / 2 of the face and the subject's nearest example.",
+        "`min_confidence`; else `unknown` with confidence 0. confidence is facecore's similarity "
+        "to the subject's nearest example (0.5 at the model's threshold; a match is above 0.97).",
     )
     def post(self, request):
         checked = image_part(request, "image")
@@ -200,12 +194,11 @@ class RecognizeView(VisionView):
         )
         predictions = []
         for face in answer.get("faces", []):
-            best = face["subjects"][0] if face["subjects"] else None
             userid, confidence = UNKNOWN, 0.0
-            if face["subject"] is not None and best is not None and best["subject"] == face["subject"]:
-                similarity = deepstack_similarity(best["distance"])
-                if minimum is None or similarity >= minimum:
-                    userid, confidence = face["subject"], similarity
+            named = face["subject"]  # facecore's decision: a subject only for a match
+            best = next((p for p in face["subjects"] if p["subject"] == named), None) if named else None
+            if best is not None and (minimum is None or best["similarity"] >= minimum):
+                userid, confidence = named, best["similarity"]
             predictions.append({"confidence": confidence, "userid": userid, **box(face)})
         known = sum(p["userid"] != UNKNOWN for p in predictions)
         return self.answer(
@@ -260,6 +253,4 @@ class MatchView(VisionView):
         except ServiceError as exc:  # name the photos as they were sent
             message = exc.message.replace("source_image", "image1").replace("target_image", "image2")
             raise ServiceError(exc.code, message, status=exc.status, details=exc.details) from exc
-        return self.answer(
-            out.DeepStackMatchSerializer, similarity=deepstack_similarity(answer["faces"][0]["distance"])
-        )
+        return self.answer(out.DeepStackMatchSerializer, similarity=answer["faces"][0]["similarity"])
