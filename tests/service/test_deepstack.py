@@ -134,6 +134,10 @@ def test_bad_values_are_refused(api):
     assert "min_confidence" in refused(call(api, V, image=TWO, min_confidence="2"), 400)
     assert "file part" in refused(call(api, V, image="aGVsbG8="), 400)
     assert "userid" in refused(call(api, f"{V}/delete"), 400)
+    key = {"HTTP_X_API_KEY": key_of(api)}
+    garbage = Client().post(V, b"--x\r\nnot a part", content_type="multipart/form-data; boundary=x", **key)
+    assert "image" in refused(garbage, 400)
+    refused(Client().post(V, b"junk", content_type="multipart/form-data", **key), 400)  # no boundary
 
 
 def test_keys_form_field_header_wrong_and_missing(api, other_api, settings):
