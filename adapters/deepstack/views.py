@@ -38,6 +38,8 @@ def text_field(request, name: str) -> str | None:
     value = request.data.get(name) if isinstance(request.data, dict) else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool):  # a JSON body's number
+        return str(value)
     if not isinstance(value, str):
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{name}' must be a text field.")
     return value.strip()

@@ -135,6 +135,10 @@ def test_bad_values_are_refused(api):
     assert "file part" in refused(call(api, V, image="aGVsbG8="), 400)
     assert "userid" in refused(call(api, f"{V}/delete"), 400)
     key = {"HTTP_X_API_KEY": key_of(api)}
+    as_json = Client().post(
+        f"{V}/delete", {"userid": "nobody", "min_confidence": 0.5}, "application/json", **key
+    )
+    assert ok(as_json)["message"] == "0 faces deleted"  # a JSON object body is read too
     garbage = Client().post(V, b"--x\r\nnot a part", content_type="multipart/form-data; boundary=x", **key)
     assert "image" in refused(garbage, 400)
     refused(Client().post(V, b"junk", content_type="multipart/form-data", **key), 400)  # no boundary
