@@ -62,7 +62,9 @@ def test_deepstack_python_with_a_key(vision, people):
     assert result(ds("get_registered_faces")) == ["joe"]
     assert result(ds("recognize", people / "obama-480p.jpg"))[0]["userid"] != "obama"
 
-    # No image: a JSON 400, not a page.
+    # No image: the client sends an empty part, the form no part; a JSON 400 either way.
+    empty = vision.client("deepstack", "recognize", "")
+    assert empty["exception"] == "DeepstackException" and "400" in empty["message"]
     missing = vision.form("face/recognize")
     assert (
         missing.status_code == 400
@@ -99,6 +101,8 @@ def test_codeproject_ai_api_without_a_key_sees_the_keyless_application_only(visi
         "unknown",
     ]  # obama is the keyed application's
     assert len(result(cp("detect", people / "two_people.jpg"))) == 2
+    empty = cp("detect", "")  # no image
+    assert empty["exception"] == "CodeProjectAIException" and "400" in empty["message"]
 
     from tenants.models import Application
 
