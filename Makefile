@@ -46,6 +46,16 @@ $(SDK_VENV)/.installed: requirements-compreface-sdk.txt
 
 compreface-sdk: $(SDK_VENV)/.installed
 
+## deepstack-clients: DeepStack's face clients (deepstack-python, codeproject-ai-api) in a virtualenv of their own, as users install them
+DEEPSTACK_VENV := .venv-deepstack-clients
+$(DEEPSTACK_VENV)/.installed: requirements-deepstack-clients.txt
+	$(PYTHON) -m venv $(DEEPSTACK_VENV)
+	$(DEEPSTACK_VENV)/bin/python -m pip install --quiet -r requirements-deepstack-clients.txt
+	touch $@
+
+.PHONY: deepstack-clients
+deepstack-clients: $(DEEPSTACK_VENV)/.installed
+
 ## run: on embedded defaults (embedded PostgreSQL + pgvector, Valkey broker, local object store):
 ## the API under gunicorn, a Celery worker with beat and the broker, supervised (docs/install.md)
 run: models
@@ -72,7 +82,7 @@ check-portable: $(STAMP) portability-deps
 	$(BIN)/python -m tools.portability
 
 ## test: lint, then the whole test suite against real services and models (browser tests included)
-test: models-all compreface-sdk lint browser-deps portability-deps
+test: models-all compreface-sdk deepstack-clients lint browser-deps portability-deps
 	$(BIN)/python -m pytest
 
 ## test-pythons: install and run the fast tier on the other supported Pythons found (pyenv's or the PATH's; make test runs .venv's)
@@ -149,4 +159,4 @@ bench-migration: models-all
 	$(BIN)/python -m bench.migration
 
 clean:
-	rm -rf $(VENV) $(SDK_VENV) .venv-py3.* var
+	rm -rf $(VENV) $(SDK_VENV) $(DEEPSTACK_VENV) .venv-py3.* var

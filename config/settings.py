@@ -65,14 +65,16 @@ INSTALLED_APPS = [
     "recognition",
     "metrics",
     "api",
-    "compreface",
+    "adapters.compreface",
+    "adapters.deepstack",
     "worker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "compreface.middleware.RequestSizeLimit",
+    "adapters.compreface.middleware.RequestSizeLimit",
+    "adapters.deepstack.middleware.RequestSizeLimit",
     "api.middleware.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -266,6 +268,8 @@ FACECORE_CLUSTER_MIN_AGREE = env.int("FACECORE_CLUSTER_MIN_AGREE", 1, validate=p
 FACECORE_MATCH_LIMIT = env.int("FACECORE_MATCH_LIMIT", 50, validate=positive)
 FACECORE_MIGRATION_BATCH_SIZE = env.int("FACECORE_MIGRATION_BATCH_SIZE", 32, validate=Range(min=1, max=1000))
 """Faces re-embedded per task of a model migration (images.migration; docs/models.md)."""
+FACECORE_DEEPSTACK_APPLICATION = env.str("FACECORE_DEEPSTACK_APPLICATION", "")
+"""The application keyless /v1/vision/ calls act as (docs/deepstack.md); empty: a key is required."""
 
 # --- Celery: CELERY_BROKER_URL (redis:// or amqp://), else the embedded Valkey server ---------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "") or embedded_broker_url(DATA_DIR / "broker")

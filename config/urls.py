@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.errors import json_not_found
+from adapters.compreface import urls as compreface
+from adapters.compreface.errors import SHAPE as COMPREFACE
+from adapters.deepstack.errors import SHAPE as DEEPSTACK
+from api.errors import json_not_found, json_server_error
 from api.views.health import healthz, readyz
 from api.views.metrics import metrics
-from compreface import urls as compreface
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -18,6 +20,8 @@ urlpatterns = [
     path("api/v1/verification/", include(compreface.verification)),
     path("api/v1/static/", include(compreface.static)),
     path("api/v1/", include("api.urls")),
+    # The DeepStack / CodeProject.AI-compatible face API (docs/deepstack.md).
+    path("v1/vision/", include("adapters.deepstack.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Unknown API paths answer JSON {"code": "not_found"} even with DEBUG on (keep this last).
@@ -26,4 +30,14 @@ urlpatterns = [
 
 handler400 = "api.errors.json_bad_request"
 handler404 = "api.errors.json_not_found"
-handler500 = "api.errors.json_server_error"
+
+
+def server_error(request):
+    """Django's last resort: JSON in the shape of the API the path belongs to."""
+    for shape in (COMPREFACE, DEEPSTACK):
+        if shape.serves(request.path):
+            return shape.server_error()
+    return json_server_error(request)
+
+
+handler500 = server_error

@@ -189,10 +189,19 @@ def delete_all_subjects(app: Application) -> int:
     return len(subjects)
 
 
+def delete_examples(subject: Subject) -> int:
+    """Delete a subject's example photos (faces, embeddings, crops, originals) and keep the
+    subject, as CompreFace's "delete all examples of a subject" does; faces of uploaded images
+    assigned to it stay assigned. Returns the number of examples deleted."""
+    examples = list(
+        Face.objects.filter(subject=subject, image__purpose=ImagePurpose.EXAMPLE).select_related("image")
+    )
+    return delete_faces(examples) if examples else 0
+
+
 def delete_all_examples(app: Application) -> int:
-    """Delete every subject with its example photos; returns the number of examples deleted
-    (faces of uploaded images stay, unassigned)."""
-    return sum(delete_subject(subject).deleted_faces for subject in Subject.objects.filter(application=app))
+    """Delete every subject's example photos, keeping the subjects; returns the number deleted."""
+    return sum(delete_examples(subject) for subject in Subject.objects.filter(application=app))
 
 
 def example_face(faces: list[Face], force: bool = False) -> Face:

@@ -15,6 +15,17 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per key, not on every request."""
 
 
+def key_application(raw_key: str) -> Application | None:
+    """The application of the unrevoked key ``raw_key`` (its ``last_used_at`` updated), or None."""
+    key = active_key(raw_key)
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.application
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """Sets ``request.user`` to None and ``request.auth`` to the key's Application."""
 
@@ -22,13 +33,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = request.headers.get(HEADER)
         if not raw_key:
             return None
-        key = active_key(raw_key)
-        if key is None:
+        application = key_application(raw_key)
+        if application is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        return None, key.application
+        return None, application
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) when the key is missing or wrong.

@@ -24,7 +24,7 @@ SETTING_NAME = re.compile(r"""["']((?:FACECORE|DJANGO|S3)_[A-Z0-9_]+|DATABASE_UR
 PACKAGES = [
     "config",
     "api",
-    "compreface",
+    "adapters",
     "worker",
     "facecore",
     "recognition",

@@ -8,11 +8,7 @@ downscaled to 480 px; tests that must run without them use scikit-image's astron
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +16,7 @@ import numpy as np
 import pytest
 import requests
 
+from tests.client_venvs import client_python, run_client
 from tests.conftest import REPO, jpeg, shared_dir
 from tests.recognition.conftest import small_jpeg
 
@@ -30,13 +27,7 @@ SDK_CLIENT = Path(__file__).with_name("sdk_client.py")
 
 def sdk_python() -> Path:
     """The SDK's virtualenv (``make compreface-sdk``), made here when it is missing."""
-    python = SDK_VENV / "bin" / "python"
-    if not (SDK_VENV / ".installed").is_file():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(SDK_VENV)], check=True, timeout=300)
-        pip = [str(python), "-m", "pip", "install", "--quiet", "-r", str(SDK_REQUIREMENTS)]
-        subprocess.run(pip, check=True, timeout=600)
-        (SDK_VENV / ".installed").touch()
-    return python
+    return client_python(SDK_VENV, SDK_REQUIREMENTS)
 
 
 @dataclass
@@ -80,15 +71,7 @@ class Sdk:
             "args": [str(a) if isinstance(a, Path) else a for a in args],
             "kwargs": kwargs,
         }
-        done = subprocess.run(
-            [str(self.python), "-I", str(SDK_CLIENT), json.dumps(spec)],
-            cwd=tempfile.gettempdir(),  # outside the repository
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        answer = json.loads(done.stdout)
+        answer = run_client(self.python, SDK_CLIENT, spec)
         assert "result" in answer, answer
         return answer["result"]
 

@@ -1,7 +1,7 @@
 """Runs one call of CompreFace's Python SDK and prints its answer as JSON.
 
 Run by tests/compreface/conftest.py with the SDK's own virtualenv (``python -I``, outside the
-repository, so ``import compreface`` is the SDK and not facecore's adapter). Standard library
+repository: ``import compreface`` is the SDK; facecore's adapter is ``adapters.compreface``). Standard library
 and the SDK only. The argument is a JSON object: ``domain``, ``port``, ``key``, ``service``
 (recognition, detection or verification), ``options`` (the CompreFace object's global options),
 ``call`` (attributes from the service, ``name()`` calls a getter, e.g.

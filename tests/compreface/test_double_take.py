@@ -78,4 +78,4 @@ def test_double_take_trains_recognizes_and_untrains(server, people):
     )
     assert untrained.status_code == 200 and untrained.json() == {"deleted": 2}
     after = normalize(double_take_recognize(server, (people / "obama-480p.jpg").read_bytes()).json())
-    assert after[0]["confidence"] == 0  # no subjects left: "subjects": []
+    assert after[0]["confidence"] == 0  # no examples left: "subjects": []

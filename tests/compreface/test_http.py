@@ -57,9 +57,10 @@ def test_subjects_and_examples_as_the_docs_send_them(server, pairs):
     assert server.call("DELETE", f"{R}/faces/{image_id}").json() == {"image_id": image_id, "subject": "a"}
     assert server.call("DELETE", f"{R}/faces/{image_id}").json()["code"] == 44
     assert server.call("DELETE", f"{R}/faces?subject=a").json() == {"deleted": 1}
+    assert call("GET", f"{R}/subjects").json() == {"subjects": ["a", "b"]}  # the subject stays
     assert call("DELETE", f"{R}/subjects/b").json() == {"subject": "b"}
     call("POST", f"{R}/subjects", json={"subject": "x"})
-    assert call("DELETE", f"{R}/subjects").json() == {"deleted": 1}
+    assert call("DELETE", f"{R}/subjects").json() == {"deleted": 2}  # a and x
 
 
 @pytest.mark.parametrize("form", ["multipart", "base64"])

@@ -97,6 +97,10 @@ def test_every_sdk_call_works_against_facecore(sdk, people):
         "subject": "biden",
     }
     assert rec("get_face_collection().delete_all", "obama") == {"deleted": 2}
+    assert "obama" in rec("get_subjects().list")["subjects"]
+    assert {f["subject"] for f in rec("get_face_collection().list")["faces"]} == set()  # biden's went before
+    # CompreFace keeps the subject of the examples deleted: the SDK can delete it afterwards.
+    assert rec("get_subjects().delete", "obama") == {"subject": "obama"}
     rec("get_subjects().add", "carl")
     rec("get_subjects().add", "dora")
     assert rec("get_subjects().delete", "carl") == {"subject": "carl"}

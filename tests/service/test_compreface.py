@@ -9,7 +9,7 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
-from compreface.errors import CODES
+from adapters.compreface.errors import CODES
 from images.models import Image
 from infra.errors import ErrorCode
 from recognition.models import Subject
@@ -118,7 +118,9 @@ def test_examples_add_list_page_download_and_delete(api):
     refused(api.delete(f"{R}/faces/{first['image_id']}"), 404, 44)
     refused(api.get(f"{R}/faces/not-a-uuid/img"), 404, 44)
     assert api.delete(f"{R}/faces?subject=ALICE").json() == {"deleted": 1}
-    assert not Subject.objects.filter(name="alice").exists()  # the subject goes too
+    assert api.get(f"{R}/faces?subject=alice").json()["total_elements"] == 0
+    assert api.get(f"{R}/subjects").json()["subjects"] == ["alice", "bob"]  # CompreFace keeps the subject
+    assert api.delete(f"{R}/subjects/alice").json() == {"subject": "alice"}  # so it can be deleted after
     assert api.delete(f"{R}/faces?subject=nobody").json() == {"deleted": 0}
     refused(api.delete(f"{R}/faces?subject="), 400, 26)
 

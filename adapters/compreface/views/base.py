@@ -5,9 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.views import APIView
 
+from adapters.compreface.errors import SHAPE
+from adapters.compreface.serializers import CompreFaceErrorSerializer
 from api.views.common import PARSERS
-from compreface import errors
-from compreface.serializers import CompreFaceErrorSerializer
 
 TAG = "CompreFace-compatible"
 ERRORS = {status: OpenApiResponse(CompreFaceErrorSerializer) for status in (400, 404, 413, 503)}
@@ -45,4 +45,4 @@ class CompreFaceView(APIView):
     """Named in the answer to an unknown key (CompreFace: "<service> service with API Key ... not found")."""
 
     def get_exception_handler(self):
-        return errors.exception_handler
+        return SHAPE.exception_handler

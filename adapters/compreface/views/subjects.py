@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from compreface import serializers as out
-from compreface.views.base import ERRORS, TAG, CompreFaceView
+from adapters.compreface import serializers as out
+from adapters.compreface.views.base import ERRORS, TAG, CompreFaceView
 from infra.errors import ErrorCode, ServiceError
 from recognition import subjects
 

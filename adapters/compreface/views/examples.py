@@ -12,15 +12,15 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from compreface import params, render
-from compreface import serializers as out
-from compreface.intake import request_image
-from compreface.views.base import DET_PROB, ERRORS, FACE_OPTIONS, TAG, CompreFaceView, Q, image_body
+from adapters.compreface import params, render
+from adapters.compreface import serializers as out
+from adapters.compreface.intake import request_image
+from adapters.compreface.views.base import DET_PROB, ERRORS, FACE_OPTIONS, TAG, CompreFaceView, Q, image_body
+from adapters.keys import application_of
 from images.models import Face
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable
 from recognition import subjects, sync
-from tenants.keys import active_key
 
 SUBJECT = OpenApiParameter("subject", str, Q)
 
@@ -83,7 +83,7 @@ class FacesView(CompreFaceView):
 
     @extend_schema(
         tags=[TAG],
-        summary="Delete every example of a subject, and the subject (without `subject`: every example)",
+        summary="Delete every example of a subject, keeping the subject (without `subject`: every example)",
         operation_id="compreface_faces_delete_by_subject",
         parameters=[SUBJECT],
         responses={200: out.CompreFaceDeletedSerializer, **ERRORS},
@@ -96,7 +96,7 @@ class FacesView(CompreFaceView):
         name = params.required_subject(request)
         stored = subjects.resolve_name(request.auth, subjects.clean_name(name))
         found = request.auth.subjects.filter(name=stored).first()
-        deleted = subjects.delete_subject(found).deleted_faces if found else 0
+        deleted = subjects.delete_examples(found) if found else 0  # the subject stays (CompreFace)
         return Response(out.CompreFaceDeletedSerializer({"deleted": deleted}).data)
 
 
@@ -163,10 +163,10 @@ class StaticImageView(CompreFaceView):
         responses={(200, "image/*"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, api_key: str, image_id: str):
-        key = active_key(api_key)
-        if key is None:
+        application = application_of(api_key)
+        if application is None:
             raise ServiceError(ErrorCode.UNAUTHORIZED, "Recognition service with this API key not found")
-        return image_answer(subjects.get_face(key.application, image_id, examples_only=True))
+        return image_answer(subjects.get_face(application, image_id, examples_only=True))
 
 
 class FaceVerifyView(CompreFaceView):

@@ -6,10 +6,17 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from compreface import params, render
-from compreface import serializers as out
-from compreface.intake import request_image
-from compreface.views.base import ERRORS, FACE_OPTIONS, PREDICTION_COUNT, TAG, CompreFaceView, image_body
+from adapters.compreface import params, render
+from adapters.compreface import serializers as out
+from adapters.compreface.intake import request_image
+from adapters.compreface.views.base import (
+    ERRORS,
+    FACE_OPTIONS,
+    PREDICTION_COUNT,
+    TAG,
+    CompreFaceView,
+    image_body,
+)
 from infra.errors import ErrorCode, ServiceError
 from recognition import sync
 

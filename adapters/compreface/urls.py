@@ -4,8 +4,10 @@ both (the OpenAPI schema shows the one without)."""
 
 from django.urls import URLPattern, path, re_path
 
-from compreface.errors import not_found
-from compreface.views import examples, images, subjects
+from adapters.compreface.errors import SHAPE
+from adapters.compreface.views import examples, images, subjects
+
+not_found = SHAPE.not_found_view()
 
 
 def both(route: str, view, name: str) -> list[URLPattern]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.compreface.errors import Refusal
 from api.serializers import MAX_FACES_LIMIT
-from compreface.errors import Refusal
 from images.face_plugins import parse_plugins
 from infra.errors import ErrorCode, ServiceError
 

@@ -9,19 +9,12 @@ which says more.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
-from api.errors import as_service_error, retry_after
+from adapters.errors import Shape
 from infra.errors import ErrorCode, ServiceError
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,32 +107,18 @@ def translate(error: ServiceError) -> tuple[dict, int]:
     return body(mapped.code, mapped.message or error.message), mapped.status
 
 
-def json_answer(error: ServiceError) -> JsonResponse:
-    content, status = translate(error)
-    return JsonResponse(content, status=status)
-
-
-def exception_handler(exc: Exception, context) -> Response:
-    """The exception handler of the CompreFace views (CompreFaceView.get_exception_handler)."""
+def special(exc: Exception, context: dict) -> tuple[dict, int] | None:
+    """CompreFace's own refusals: its codes without a facecore counterpart, and its key errors."""
     if isinstance(exc, Refusal):
-        return Response(body(exc.code, exc.message), status=exc.status)
+        return body(exc.code, exc.message), exc.status
     if isinstance(exc, exceptions.NotAuthenticated):
-        return Response(body(MISSING_KEY.code, MISSING_KEY.message or ""), status=MISSING_KEY.status)
+        return body(MISSING_KEY.code, MISSING_KEY.message or ""), MISSING_KEY.status
     if isinstance(exc, exceptions.AuthenticationFailed):
         service = getattr(context.get("view"), "service", "Recognition")
-        return Response(body(10, f"{service} service with this API key not found"), status=404)
-    error = as_service_error(exc)
-    if error is None:
-        log.error("unhandled error in %s", context.get("view"), exc_info=exc)
-        error = ServiceError(ErrorCode.INTERNAL_ERROR, "Internal server error.")
-    content, status = translate(error)
-    response = drf_exception_handler(exc, context) if isinstance(exc, exceptions.APIException) else None
-    kept = ("Retry-After", "Allow")
-    headers = {k: v for k, v in (response.headers.items() if response else []) if k in kept}
-    return Response(content, status=status, headers={**retry_after(error), **headers})
+        return body(10, f"{service} service with this API key not found"), 404
+    return None
 
 
-@csrf_exempt
-def not_found(request, exception=None) -> JsonResponse:
-    """Unknown paths under CompreFace's prefixes, whatever the method."""
-    return json_answer(ServiceError(ErrorCode.NOT_FOUND, f"No endpoint {request.method} {request.path}."))
+PREFIXES = ("/api/v1/recognition/", "/api/v1/detection/", "/api/v1/verification/", "/api/v1/static/")
+SHAPE = Shape(PREFIXES, translate, special)
+"""CompreFace's error answers on its paths: views, the size limit, unknown paths, handler500."""

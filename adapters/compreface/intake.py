@@ -1,8 +1,7 @@
 """CompreFace's two image forms: a multipart file part (``file``, or ``source_image`` and
 ``target_image``) or, in a JSON object body, the same names carrying base64 strings.
 
-The part's file name and content type are not looked at: facecore reads the format from the
-bytes (images.checks). A URL string is refused: CompreFace takes none, and facecore's own API
+A file part is read as every layer reads it (adapters.intake). A URL string is refused: CompreFace takes none, and facecore's own API
 (``image_url``) is the place for URLs.
 """
 
@@ -10,8 +9,9 @@ from __future__ import annotations
 
 import binascii
 
+from adapters.compreface.errors import Refusal
+from adapters.intake import is_upload, upload_bytes
 from api.intake import decode_base64
-from compreface.errors import Refusal
 from images.checks import CheckedImage, checked_image, max_image_bytes, too_large
 from infra.errors import ErrorCode, ServiceError
 
@@ -33,10 +33,8 @@ def _image_bytes(request, name: str) -> bytes:
     if len(values) > 1:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"Send one '{name}', not {len(values)}.")
     value, limit = values[0], max_image_bytes()
-    if hasattr(value, "read"):
-        if value.size > limit:
-            raise too_large(value.size, limit)
-        return value.read()
+    if is_upload(value):
+        return upload_bytes(value)
     if not isinstance(value, str):
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"'{name}' must be a file or a base64 string.")
     if value.startswith(("http://", "https://")):
