@@ -28,6 +28,8 @@ from worker.supervisor import Child, Supervisor
 
 DEFAULT_APPLICATION = "default"
 BROKER, WORKER, WEB = "broker", "worker", "web"
+GUNICORN = ["gunicorn", "-c", "python:config.gunicorn"]
+"""The API server, as docker-compose and the image run it (config/gunicorn.py)."""
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -110,20 +112,7 @@ class Command(BaseCommand):
                  "--beat", "--schedule", str(settings.DATA_DIR / "celerybeat-schedule")],
             )
         )  # fmt: skip
-        children.append(
-            Child(
-                WEB,
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "python:config.gunicorn",
-                    "--bind",
-                    f"{host}:{port}",
-                ],
-            )
-        )
+        children.append(Child(WEB, [sys.executable, "-m", *GUNICORN, "--bind", f"{host}:{port}"]))
         return children
 
     def _selfcheck(self) -> None:
