@@ -90,12 +90,14 @@ def vector_library(pg_root: Path) -> Path:
 # --- the emulated runs ---------------------------------------------------------------------------
 
 
-def _as_server_user(command: list[str]) -> list[str]:
+def as_user(command: list[str], user: str = SERVER_USER) -> list[str]:
+    """``command`` run as ``user`` (created if missing) when this process is root, else as it is:
+    PostgreSQL refuses to run as root."""
     if os.geteuid() != 0:
         return command
-    if subprocess.run(["id", SERVER_USER], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "-s", "/bin/sh", SERVER_USER], check=True, capture_output=True)
-    return ["runuser", "-u", SERVER_USER, "--", *command]
+    if subprocess.run(["id", user], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "-s", "/bin/sh", user], check=True, capture_output=True)
+    return ["runuser", "-u", user, "--", *command]
 
 
 def _emulated(cpu: str, command: list[str]) -> list[str]:
@@ -108,13 +110,13 @@ def postgres_on_cpu(pg_root: Path, cpu: str, workdir: Path) -> Result:
     pgdata = workdir / f"pgdata-{cpu}"
     workdir.chmod(0o777)
     initdb = [str(pg_root / "bin" / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust"]
-    made = subprocess.run(_as_server_user(initdb), capture_output=True, text=True, timeout=120)
+    made = subprocess.run(as_user(initdb), capture_output=True, text=True, timeout=120)
     if made.returncode != 0:
         return Result(name, False, f"initdb failed: {(made.stdout + made.stderr)[-300:]}")
     script = f"CREATE EXTENSION vector;\n{DISTANCE_SQL}\n{HNSW_SQL}\n"
     backend = [str(pg_root / "bin" / "postgres"), "--single", "-D", str(pgdata), "postgres"]
     run = subprocess.run(
-        _as_server_user(_emulated(cpu, backend)), input=script, capture_output=True, text=True, timeout=300
+        as_user(_emulated(cpu, backend)), input=script, capture_output=True, text=True, timeout=300
     )
     out = run.stdout + run.stderr
     if run.returncode != 0:

@@ -7,7 +7,6 @@ without any distance computation (its AVX-512 pgvector would kill the backend on
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from infra.db_selfcheck import run_selfcheck
 from infra.embedded import embedded_connection, update_vector_extension
+from tools.portability import as_user
 
 pytestmark = pytest.mark.real_parts
 
@@ -24,18 +24,10 @@ PREVIOUS_SERVER_USER = "pgserver"
 ROWS = 20
 
 
-def as_previous_server_user(command: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return command
-    if subprocess.run(["id", PREVIOUS_SERVER_USER], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "-s", "/bin/sh", PREVIOUS_SERVER_USER], check=True, capture_output=True)
-    return ["runuser", "-u", PREVIOUS_SERVER_USER, "--", *command]
-
-
 def make_previous_release_folder(pginstall: Path, pgdata: Path) -> None:
     pgdata.parent.chmod(0o777)
     initdb = [str(pginstall / "bin" / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust"]
-    subprocess.run(as_previous_server_user(initdb), check=True, capture_output=True, timeout=120)
+    subprocess.run(as_user(initdb, PREVIOUS_SERVER_USER), check=True, capture_output=True, timeout=120)
     script = (
         "CREATE EXTENSION vector;\n"
         "CREATE TABLE faces (id int PRIMARY KEY, embedding vector(128));\n"
@@ -44,7 +36,7 @@ def make_previous_release_folder(pginstall: Path, pgdata: Path) -> None:
     )
     backend = [str(pginstall / "bin" / "postgres"), "--single", "-D", str(pgdata), "postgres"]
     done = subprocess.run(
-        as_previous_server_user(backend), input=script, capture_output=True, text=True, timeout=120
+        as_user(backend, PREVIOUS_SERVER_USER), input=script, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (pgdata / "PG_VERSION").read_text().strip() == "18"

@@ -69,6 +69,8 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_application()
         connection.close()  # the children open their own; this process only supervises
+        if connection.pool:
+            connection.close_pool()  # nor keep the pool's idle connection for months
         supervisor = Supervisor(
             self._children(host, port, concurrency),
             cwd=str(settings.BASE_DIR),
