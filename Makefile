@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search clean
+.PHONY: run test test-fast lint format models models-all compreface-sdk browser-deps screenshots bench-engine bench-accuracy bench-recognition bench-lfw bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ bench-service: models
 ## bench-recognition: recognition accuracy on deepface-pairs -> docs/benchmarks.md (vector search: bench-search)
 bench-recognition: models-all
 	$(BIN)/python -m bench.recognition
+
+## bench-lfw: LFW protocol, calibration of the decision rule and open-set identification on lfw-dev -> docs/benchmarks.md
+bench-lfw: models-all
+	$(BIN)/python -m bench.lfw
 
 ## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
 bench-search: $(STAMP)

@@ -51,6 +51,8 @@ class Lfw:
     deg_q: np.ndarray
     deg_emb: dict[str, np.ndarray]
     index: dict[str, int] = field(default_factory=dict)
+    has_flip: bool = True
+    """False when the mirrored crops were not embedded (``lfw_data.NO_FLIP``): ``flip`` = ``plain``."""
 
     @property
     def n(self) -> int:
@@ -65,10 +67,14 @@ def load(model: str, threshold: float, detections: dict, arrays: dict[str, np.nd
         for name in group[1:]:
             if name in pid and group[0] in pid:
                 pid[name] = pid[group[0]]
-    emb = {"plain": unit(arrays["plain"]), "flip": unit(arrays["flip"])}
+    has_flip = "flip" in arrays
+    emb = {"plain": unit(arrays["plain"]), "flip": unit(arrays["flip" if has_flip else "plain"])}
     emb["mean"] = unit(emb["plain"] + emb["flip"])
     deg = detections["degraded"]
-    deg_emb = {"plain": unit(arrays["deg_plain"]), "flip": unit(arrays["deg_flip"])}
+    deg_emb = {
+        "plain": unit(arrays["deg_plain"]),
+        "flip": unit(arrays["deg_flip" if has_flip else "deg_plain"]),
+    }
     deg_emb["mean"] = unit(deg_emb["plain"] + deg_emb["flip"])
     data = Lfw(
         model=model,
@@ -88,6 +94,7 @@ def load(model: str, threshold: float, detections: dict, arrays: dict[str, np.nd
         deg_emb=deg_emb,
     )
     data.index = {k: i for i, k in enumerate(data.keys)}
+    data.has_flip = has_flip
     return data
 
 
