@@ -18,7 +18,6 @@ from django.conf import settings
 from facecore.quality import subject_template
 from images.models import Face, Image, ImagePurpose
 from recognition import decisions, rejections
-from recognition.models import Subject
 from recognition.models_info import model_info
 from recognition.search import nearest
 from recognition.serializers import RecognitionSerializer
@@ -26,12 +25,12 @@ from recognition.serializers import RecognitionSerializer
 DEFAULT_PREDICTION_COUNT = 1
 CANDIDATES_PER_PREDICTION = 10
 """Nearest example faces fetched per wanted subject (a subject usually has several examples)."""
-CANDIDATE_SUBJECTS = 5
+CANDIDATE_SUBJECTS = 2
 """Subjects (by nearest example) whose templates are compared, beyond the ``prediction_count`` asked."""
 
 
-def templates(face: Face, subject_ids: list[int]) -> dict[int, tuple[np.ndarray, float]]:
-    """``{subject_id: (template, mean quality)}`` of the subjects' usable examples of ``face.model``."""
+def templates(face: Face, subject_ids: list[int]) -> dict[int, tuple[str, np.ndarray, float]]:
+    """``{subject_id: (name, template, mean quality)}`` from the subjects' usable examples of ``face.model``."""
     rows = (
         Face.objects.filter(
             application_id=face.application_id,
@@ -40,16 +39,19 @@ def templates(face: Face, subject_ids: list[int]) -> dict[int, tuple[np.ndarray,
             embedding__isnull=False,
         )
         .exclude(pk=face.pk)
-        .values_list("subject_id", "embedding", "quality")
+        .values_list("subject_id", "subject__name", "embedding", "quality")
     )
+    names: dict[int, str] = {}
     vectors: dict[int, list] = {}
     qualities: dict[int, list[float]] = {}
-    for sid, embedding, quality in rows:
+    for sid, name, embedding, quality in rows:
         if decisions.usable(face.model, quality):
+            names[sid] = name
             vectors.setdefault(sid, []).append(np.asarray(embedding, dtype=np.float32))
             qualities.setdefault(sid, []).append(decisions.quality_score(quality))
     return {
-        sid: (subject_template(np.stack(v)), float(np.mean(qualities[sid]))) for sid, v in vectors.items()
+        sid: (names[sid], subject_template(np.stack(v)), float(np.mean(qualities[sid])))
+        for sid, v in vectors.items()
     }
 
 
@@ -80,12 +82,12 @@ def subject_predictions(face: Face, prediction_count: int) -> list[dict]:
         )
         candidates += [n.subject_id for n in more if decisions.usable(face.model, n.quality)][:1]
     probe = np.asarray(face.embedding, dtype=np.float32)
-    scored = {
-        sid: (float(np.linalg.norm(probe - template)), quality)
-        for sid, (template, quality) in templates(face, candidates).items()
-    }
+    names: dict[int, str] = {}
+    scored: dict[int, tuple[float, float]] = {}
+    for sid, (name, template, quality) in templates(face, candidates).items():
+        names[sid] = name
+        scored[sid] = (float(np.linalg.norm(probe - template)), quality)
     ranked = sorted(scored.items(), key=lambda item: item[1][0])
-    names = dict(Subject.objects.filter(id__in=[sid for sid, _ in ranked]).values_list("id", "name"))
     out = []
     for index, (sid, (distance, example_quality)) in enumerate(ranked[:prediction_count]):
         if sid not in names:
