@@ -416,6 +416,7 @@ def model_report(model: str, refresh: bool, do_fit: bool) -> dict:
         "before": verify_pairs(data, pairs, old_rule(model)),
         "after": verify_pairs(data, pairs, rule),
     }
+    out["verify_curve"] = verify_curve(data, pairs, fitted.impostors, rule)
     # item 3: each option with the identification edge and margin refitted to the same rates
     options = {}
     before = old_rule(model)
@@ -561,6 +562,16 @@ def report(results: list[dict], dominant: dict) -> str:
         markdown_table(
             ["model", "rule", "same-person verified", "same-person uncertain", "different verified"], rows
         )
+    )
+    rows = [
+        [f"`{r['model']}`", f"{far:g}", f"{edge:.3f}", pct(same), str(diff)]
+        for r in results
+        for far, edge, same, diff in r["verify_curve"]
+    ]
+    parts.append(
+        "The verify edge's trade-off (good tier: the pairs whose two faces are both in it): false-accept rate "
+        "per comparison on lfw-dev's impostors, the edge it gives, and lfw-dev's pairs within it.\n\n"
+        + markdown_table(["model", "FAR", "edge", "same-person pairs within", "different pairs within"], rows)
     )
     parts.append(
         "### Open-set identification (`MatchRule.identify` on subject templates, the shipped rule)\n\n"
