@@ -11,6 +11,7 @@ template of photos 2 and 6 (named).
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from PIL import Image as PILImage
@@ -84,3 +85,31 @@ def test_a_subject_with_several_examples_is_named_where_one_example_is_not(galle
     enrol(gallery, "Kevin_Costner", lfw("Kevin_Costner_0006.jpg"))
     named = answer(gallery, probe)
     assert (named["subject"], named["verdict"]) == ("Kevin_Costner", "match"), named
+
+
+def test_a_news_photo_with_someone_behind_is_enrolled_and_the_item_says_so(api, lfw, tmp_path):
+    from .test_bulk_import import wait_import
+
+    photos = {
+        "people/Jose_Miguel_Aleman/a.jpg": "Jose_Miguel_Aleman_0001.jpg",  # a 62 px face behind, 146 px in front
+        "people/Silvio_Berlusconi/a.jpg": "Silvio_Berlusconi_0017.jpg",  # 55 px behind, 139 px in front
+        "people/Gerry_Adams/a.jpg": "Gerry_Adams_0005.jpg",  # two sharp faces of the same size
+    }
+    archive = tmp_path / "people.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, source in photos.items():
+            z.writestr(name, lfw(source))
+    with archive.open("rb") as f:
+        response = api.post("/api/v1/imports", {"archive": f}, format="multipart")
+    assert response.status_code == 202, response.content
+    items = {i["file"]: i for i in wait_import(api, response["Location"])["items"]}
+    for name in ("people/Jose_Miguel_Aleman/a.jpg", "people/Silvio_Berlusconi/a.jpg"):
+        assert items[name]["status"] == "enrolled", items[name]
+        assert items[name]["message"].startswith("dominant_face"), items[name]
+    assert (items["people/Gerry_Adams/a.jpg"]["status"], items["people/Gerry_Adams/a.jpg"]["code"]) == (
+        "refused",
+        "more_than_one_face",
+    )
+    # the enrolled face is the person's: another photo of Berlusconi is named
+    face = answer(api, lfw("Silvio_Berlusconi_0009.jpg"))
+    assert face["subject"] == "Silvio_Berlusconi", face
