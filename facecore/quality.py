@@ -446,12 +446,23 @@ MATCH_RULES: dict[str, MatchRule] = {
         identify_fair=0.775,
         identify_margin=0.15,
     ),
-    "dlib": MatchRule(0.05, 0.5, accept_good=0.837, accept_fair=0.797, reject_good=1.09, reject_fair=1.16),
+    "dlib": MatchRule(
+        0.05,
+        0.5,
+        accept_good=0.79,
+        accept_fair=0.79,
+        reject_good=1.09,
+        reject_fair=1.16,
+        verify_good=0.955,
+        verify_fair=0.95,
+        identify_good=0.825,
+        identify_fair=0.82,
+        identify_margin=0.15,
+    ),
 }
 """Shipped rule per model (relative distances), as ``bench/lfw.py --fit`` prints it from lfw-dev: search
 edges at a false-accept rate of 1e-5 per comparison, verify edges at 5e-4, identification edge and
-margin naming at most 0.3 % of strangers per probe at gallery 1,000 (docs/models.md). dlib keeps issue
-14's rule (search edges only) until its lfw-dev embeddings are measured."""
+margin naming at most 0.3 % of strangers per probe at gallery 1,000 (docs/models.md)."""
 
 
 # --- dominant face of an example photo -----------------------------------------------------------
