@@ -5,7 +5,7 @@ the nearest subject's template, with the runner-up subject's distance), verify a
 ``search`` edges), "known" faces and accepted examples.
 
 A pair is judged by the worse of its two faces' quality scores: below the floor it is
-``uncertain`` (never a match), in the fair tier the edges are stricter, and between the match
+``uncertain`` (never a match), the fair tier's edges are never looser than the good tier's, and between the match
 and no-match edges it is ``uncertain`` too. So a small, blurred or turned face is reported as
 such instead of being matched to whoever its "average face" embedding lands near. The edges and
 the false-accept rates they were fitted to are in docs/models.md (``bench/lfw.py`` refits them).
@@ -18,7 +18,7 @@ from images.models import Face
 from recognition.models_info import model_info
 
 UNKNOWN_QUALITY = 0.49
-"""Faces stored before quality was measured are judged in the fair tier (stricter edges)."""
+"""Faces stored before quality was measured are judged in the fair tier (its edges, never looser than the good tier's)."""
 
 
 def quality_score(value: Face | dict | float | None) -> float:
