@@ -471,8 +471,12 @@ DOMINANT_SIZE_RATIO = 1.5
 """The chosen face's box is at least this many times as tall as every other usable face's..."""
 DOMINANT_SHARP_RATIO = 1.25
 """...or at least this many times as tall while every other usable face is below the good tier."""
+DOMINANT_CUT_RATIO = 1.0
+"""...or at least as tall while every other usable face is cut by the image border and it is not."""
 DOMINANT_CENTRE = 0.25
 """Its centre is within this fraction of the image's width and height of the image centre."""
+BORDER_PX = 1.0
+"""A box within this many pixels of the image's edge is cut by it (the engine clips boxes to the image)."""
 
 
 @dataclass(frozen=True)
@@ -494,9 +498,10 @@ def dominant_face(
     Faces below ``quality_floor`` are ignored (they could never be matched). With one usable face left
     it is that one. Otherwise the tallest usable face is chosen only when it is in the good tier, its
     centre lies in the central part of the image (``DOMINANT_CENTRE``), it is nearer the centre than
-    every other usable face, and it is much taller than each of them (``DOMINANT_SIZE_RATIO``, or
-    ``DOMINANT_SHARP_RATIO`` when the others are all below the good tier: out of focus, turned, small).
-    A couple or a group of similar faces stays ambiguous (None).
+    every other usable face, and it is much taller than each of them (``DOMINANT_SIZE_RATIO``;
+    ``DOMINANT_SHARP_RATIO`` when the others are all below the good tier: out of focus, turned, small;
+    ``DOMINANT_CUT_RATIO`` when the others are all cut by the image border and it is whole). A couple
+    or a group of similar whole faces stays ambiguous (None).
     """
     usable = [i for i, f in enumerate(faces) if f.quality >= quality_floor]
     if len(usable) <= 1:
@@ -518,7 +523,15 @@ def dominant_face(
         return None
     if any(math.hypot(*offset(i)) <= math.hypot(*offset(top)) for i in others):
         return None
-    ratio = (
-        DOMINANT_SHARP_RATIO if all(faces[i].quality < good_quality for i in others) else DOMINANT_SIZE_RATIO
-    )
+
+    def cut(i: int) -> bool:
+        f = faces[i]
+        return min(f.x_min, f.y_min, width - f.x_max, height - f.y_max) <= BORDER_PX
+
+    if all(cut(i) for i in others) and not cut(top):
+        ratio = DOMINANT_CUT_RATIO
+    elif all(faces[i].quality < good_quality for i in others):
+        ratio = DOMINANT_SHARP_RATIO
+    else:
+        ratio = DOMINANT_SIZE_RATIO
     return top if all(tall(top) >= ratio * tall(i) for i in others) else None

@@ -357,3 +357,11 @@ def test_faces_below_the_floor_do_not_count_and_soft_background_faces_need_less_
     assert dominant_face(soft_background, 500, 500, 0.05, 0.5) == 0
     sharp_background = [face_at(250, 250, 110), face_at(120, 200, 85)]
     assert dominant_face(sharp_background, 500, 500, 0.05, 0.5) is None
+
+
+def test_a_face_cut_by_the_image_border_does_not_make_a_portrait_ambiguous() -> None:
+    whole = face_at(250, 250, 120)
+    cut = FaceSummary(0, 180, 90, 300, 0.9)  # as tall, but half outside the photo (boxes are clipped)
+    assert dominant_face([whole, cut], 500, 500, 0.05, 0.5) == 0
+    inside = FaceSummary(10, 180, 100, 300, 0.9)
+    assert dominant_face([whole, inside], 500, 500, 0.05, 0.5) is None
