@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-pythons lint format models models-all compreface-sdk browser-deps portability-deps check-portable screenshots bench-engine bench-accuracy bench-recognition bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search bench-load clean
+.PHONY: run test test-fast test-pythons lint format models models-all compreface-sdk browser-deps portability-deps check-portable screenshots bench-engine bench-accuracy bench-recognition bench-lfw bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search bench-load clean
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -133,6 +133,10 @@ bench-recognition: models-all
 ## bench-load: 200 synchronous calls + 200 uploads from 8 clients against runall -> docs/benchmarks.md
 bench-load: models
 	$(BIN)/python -m bench.load --write
+
+## bench-lfw: LFW protocol, calibration of the decision rule and open-set identification on lfw-dev -> docs/benchmarks.md
+bench-lfw: models-all
+	$(BIN)/python -m bench.lfw
 
 ## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
 bench-search: $(STAMP)

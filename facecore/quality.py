@@ -284,7 +284,8 @@ class Decision:
     verdict: str
     """``match``, ``no_match`` or ``uncertain`` (never a silent match)."""
     reason: str | None
-    """Why uncertain: ``low_quality`` (a face below the floor) or ``ambiguous_distance`` (in the band)."""
+    """Why uncertain: ``low_quality`` (a face below the floor), ``ambiguous_distance`` (in the band) or
+    ``ambiguous_subject`` (within the edge, but another subject is nearly as near)."""
     tier: str
     """``good``, ``fair`` or ``low``: the quality tier of the worse of the two faces."""
     quality: float
@@ -308,14 +309,28 @@ class Decision:
         }
 
 
+PURPOSES = ("search", "verify")
+"""``search``: a face against the many faces of an application (image matches, clusters), the strict
+edges; ``verify``: one pair a caller asked about (verify, CompreFace verification)."""
+
+
 @dataclass(frozen=True)
 class MatchRule:
-    """Quality-aware verification rule; edges are relative distances ``d / t`` (t: model threshold).
+    """Quality-aware rule; edges are relative distances ``d / t`` (t: model threshold).
 
     ``q = min(quality of both faces)``. Below ``quality_floor``: uncertain (``low_quality``).
-    Otherwise the tier is ``good`` when ``q >= good_quality``, else ``fair`` (stricter edges):
-    match when ``d/t <= accept_<tier>``, no match when ``d/t > reject_<tier>``, uncertain
-    (``ambiguous_distance``) in between. Calibrated by ``bench/accuracy.py``.
+    Otherwise the tier is ``good`` when ``q >= good_quality``, else ``fair``. Three kinds of
+    decision, each with its own accept edge per tier (calibrated by ``bench/lfw.py`` on lfw-dev):
+
+    * ``decide(..., purpose="search")``: one face against every stored face of an application (image
+      matches, clusters): match when ``d/t <= accept_<tier>`` (the strict edge);
+    * ``decide(..., purpose="verify")``: one pair a caller asked about: ``d/t <= verify_<tier>``;
+    * ``identify``: the nearest subject of a gallery (recognize): match when ``d/t <=
+      identify_<tier>`` **and** the next subject is at least ``identify_margin`` (relative) farther
+      (``ambiguous_subject`` otherwise).
+
+    Every kind answers no match when ``d/t > reject_<tier>`` and uncertain (``ambiguous_distance``)
+    in between.
     """
 
     quality_floor: float
@@ -324,34 +339,199 @@ class MatchRule:
     accept_fair: float
     reject_good: float
     reject_fair: float
+    verify_good: float = 0.0
+    verify_fair: float = 0.0
+    identify_good: float = 0.0
+    identify_fair: float = 0.0
+    identify_margin: float = 0.0
 
-    def decide(self, distance: float, threshold: float, quality_a: float, quality_b: float) -> Decision:
-        """Verdict for two faces at L2 ``distance`` under a model whose threshold is ``threshold``."""
-        quality = float(min(quality_a, quality_b))
-        relative = float(distance) / float(threshold)
+    def _tier(self, quality: float) -> str:
         if quality < self.quality_floor:
-            return Decision("uncertain", "low_quality", "low", quality, relative, 0.0, 0.0)
-        good = quality >= self.good_quality
-        accept = self.accept_good if good else self.accept_fair
-        reject = self.reject_good if good else self.reject_fair
-        tier = "good" if good else "fair"
-        if relative <= accept:
+            return "low"
+        return "good" if quality >= self.good_quality else "fair"
+
+    def _verdict(
+        self,
+        relative: float,
+        tier: str,
+        accept: float,
+        quality: float,
+        threshold: float,
+        ambiguous: bool = False,
+    ) -> Decision:
+        reject = self.reject_good if tier == "good" else self.reject_fair
+        reject = max(reject, accept)
+        if relative <= accept and not ambiguous:
             verdict, reason = "match", None
         elif relative > reject:
             verdict, reason = "no_match", None
         else:
-            verdict, reason = "uncertain", "ambiguous_distance"
+            verdict = "uncertain"
+            reason = "ambiguous_subject" if relative <= accept else "ambiguous_distance"
         return Decision(verdict, reason, tier, quality, relative, accept * threshold, reject * threshold)
+
+    def accept_edge(self, tier: str, purpose: str = "search") -> float:
+        """The relative accept edge of ``tier`` (``good``/``fair``) for ``purpose`` or ``identify``."""
+        if purpose not in (*PURPOSES, "identify"):
+            raise ValueError(f"unknown purpose {purpose!r}")
+        prefix = {"search": "accept", "verify": "verify", "identify": "identify"}[purpose]
+        edge = getattr(self, f"{prefix}_{tier}")
+        return edge if edge > 0 else getattr(self, f"accept_{tier}")
+
+    def decide(
+        self, distance: float, threshold: float, quality_a: float, quality_b: float, purpose: str = "search"
+    ) -> Decision:
+        """Verdict for two faces at L2 ``distance`` under a model whose threshold is ``threshold``."""
+        quality = float(min(quality_a, quality_b))
+        relative = float(distance) / float(threshold)
+        tier = self._tier(quality)
+        if tier == "low":
+            return Decision("uncertain", "low_quality", "low", quality, relative, 0.0, 0.0)
+        return self._verdict(relative, tier, self.accept_edge(tier, purpose), quality, threshold)
+
+    def identify(
+        self,
+        distance: float,
+        threshold: float,
+        quality_a: float,
+        quality_b: float,
+        runner_up: float | None = None,
+    ) -> Decision:
+        """Verdict for the nearest subject of a gallery at L2 ``distance`` (to its template, see
+        ``subject_template``); ``runner_up``: the distance to the next-nearest subject (None: none)."""
+        quality = float(min(quality_a, quality_b))
+        relative = float(distance) / float(threshold)
+        tier = self._tier(quality)
+        if tier == "low":
+            return Decision("uncertain", "low_quality", "low", quality, relative, 0.0, 0.0)
+        margin = math.inf if runner_up is None else (float(runner_up) - float(distance)) / float(threshold)
+        accept = self.accept_edge(tier, "identify")
+        return self._verdict(
+            relative, tier, accept, quality, threshold, ambiguous=margin < self.identify_margin
+        )
+
+
+def subject_template(vectors: np.ndarray) -> np.ndarray:
+    """A subject's template: the unit mean of its examples' unit embeddings (one example: itself)."""
+    x = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), -1)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    mean = x.mean(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
 
 
 MATCH_RULES: dict[str, MatchRule] = {
-    "facenet": MatchRule(0.05, 0.5, accept_good=0.636, accept_fair=0.596, reject_good=1.01, reject_fair=1.08),
-    "facenet512": MatchRule(
-        0.05, 0.5, accept_good=0.774, accept_fair=0.734, reject_good=1.08, reject_fair=1.14
+    "facenet": MatchRule(
+        0.05,
+        0.5,
+        accept_good=0.64,
+        accept_fair=0.64,
+        reject_good=1.01,
+        reject_fair=1.08,
+        verify_good=0.905,
+        verify_fair=0.905,
+        identify_good=0.75,
+        identify_fair=0.75,
+        identify_margin=0.225,
     ),
-    "dlib": MatchRule(0.05, 0.5, accept_good=0.837, accept_fair=0.797, reject_good=1.09, reject_fair=1.16),
+    "facenet512": MatchRule(
+        0.05,
+        0.5,
+        accept_good=0.765,
+        accept_fair=0.765,
+        reject_good=1.08,
+        reject_fair=1.14,
+        verify_good=0.905,
+        verify_fair=0.905,
+        identify_good=0.775,
+        identify_fair=0.775,
+        identify_margin=0.15,
+    ),
+    "dlib": MatchRule(
+        0.05,
+        0.5,
+        accept_good=0.79,
+        accept_fair=0.79,
+        reject_good=1.09,
+        reject_fair=1.16,
+        verify_good=0.955,
+        verify_fair=0.95,
+        identify_good=0.825,
+        identify_fair=0.82,
+        identify_margin=0.15,
+    ),
 }
-"""Shipped rule per model (relative distances), as fitted by ``bench/accuracy.py`` on every labelled
-person with the model's held-apart safety margin (facenet 0.16, facenet512 0.08, dlib 0.06). dlib is the
-recommended default: the only model with no held-apart false accept and <= 2 % false rejects among
-decided pairs in every face-size band, and the most genuine pairs matched (see docs in the bench)."""
+"""Shipped rule per model (relative distances), as ``bench/lfw.py --fit`` prints it from lfw-dev: search
+edges at a false-accept rate of 1e-5 per comparison, verify edges at 5e-4, identification edge and
+margin naming at most 0.3 % of strangers per probe at gallery 1,000 (docs/models.md)."""
+
+
+# --- dominant face of an example photo -----------------------------------------------------------
+
+DOMINANT_SIZE_RATIO = 1.5
+"""The chosen face's box is at least this many times as tall as every other usable face's..."""
+DOMINANT_SHARP_RATIO = 1.25
+"""...or at least this many times as tall while every other usable face is below the good tier."""
+DOMINANT_CUT_RATIO = 1.0
+"""...or at least as tall while every other usable face is cut by the image border and it is not."""
+DOMINANT_CENTRE = 0.25
+"""Its centre is within this fraction of the image's width and height of the image centre."""
+BORDER_PX = 1.0
+"""A box within this many pixels of the image's edge is cut by it (the engine clips boxes to the image)."""
+
+
+@dataclass(frozen=True)
+class FaceSummary:
+    """What ``dominant_face`` looks at: box (original pixels) and quality score."""
+
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    quality: float
+
+
+def dominant_face(
+    faces: list[FaceSummary], width: float, height: float, quality_floor: float, good_quality: float
+) -> int | None:
+    """Index of the face an example photo with several faces clearly shows, else None.
+
+    Faces below ``quality_floor`` are ignored (they could never be matched). With one usable face left
+    it is that one. Otherwise the tallest usable face is chosen only when it is in the good tier, its
+    centre lies in the central part of the image (``DOMINANT_CENTRE``), it is nearer the centre than
+    every other usable face, and it is much taller than each of them (``DOMINANT_SIZE_RATIO``;
+    ``DOMINANT_SHARP_RATIO`` when the others are all below the good tier: out of focus, turned, small;
+    ``DOMINANT_CUT_RATIO`` when the others are all cut by the image border and it is whole). A couple
+    or a group of similar whole faces stays ambiguous (None).
+    """
+    usable = [i for i, f in enumerate(faces) if f.quality >= quality_floor]
+    if len(usable) <= 1:
+        return usable[0] if usable else None
+
+    def tall(i: int) -> float:
+        return faces[i].y_max - faces[i].y_min
+
+    def offset(i: int) -> tuple[float, float]:
+        f = faces[i]
+        return (
+            abs((f.x_min + f.x_max) / 2 - width / 2) / width,
+            abs((f.y_min + f.y_max) / 2 - height / 2) / height,
+        )
+
+    usable.sort(key=lambda i: -tall(i))
+    top, others = usable[0], usable[1:]
+    if faces[top].quality < good_quality or max(offset(top)) > DOMINANT_CENTRE:
+        return None
+    if any(math.hypot(*offset(i)) <= math.hypot(*offset(top)) for i in others):
+        return None
+
+    def cut(i: int) -> bool:
+        f = faces[i]
+        return min(f.x_min, f.y_min, width - f.x_max, height - f.y_max) <= BORDER_PX
+
+    if all(cut(i) for i in others) and not cut(top):
+        ratio = DOMINANT_CUT_RATIO
+    elif all(faces[i].quality < good_quality for i in others):
+        ratio = DOMINANT_SHARP_RATIO
+    else:
+        ratio = DOMINANT_SIZE_RATIO
+    return top if all(tall(top) >= ratio * tall(i) for i in others) else None

@@ -156,7 +156,7 @@ def enrol_processed(image: Image, faces: list[Face]) -> None:
     try:
         face = subjects.example_face(faces, force=bool(enrol.get("force")))
         subjects.assign_example(image.application, enrol["subject"], face)
-        outcome = Outcome(ImportStatus.ENROLLED, face_id=face.id)
+        outcome = Outcome(ImportStatus.ENROLLED, message=getattr(face, "example_note", ""), face_id=face.id)
     except ServiceError as exc:
         outcome = Outcome(ImportStatus.REFUSED, exc.code, exc.message)
         refused = Image(pk=image.pk)

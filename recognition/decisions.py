@@ -1,11 +1,14 @@
 """Same person or not: the quality-aware rule of facecore.quality (MATCH_RULES), applied to
-stored faces. Every decision of recognition goes through here: recognize and verify answers,
-stored matches, cluster membership, "known" faces and accepted examples.
+stored faces. Every decision of recognition goes through here: recognize answers (``identify``:
+the nearest subject's template, with the runner-up subject's distance), verify answers
+(``decide(..., purpose="verify")``), stored matches and cluster membership (``decide``, the strict
+``search`` edges), "known" faces and accepted examples.
 
 A pair is judged by the worse of its two faces' quality scores: below the floor it is
-``uncertain`` (never a match), in the fair tier the edges are stricter, and between the match
+``uncertain`` (never a match), the fair tier's edges are never looser than the good tier's, and between the match
 and no-match edges it is ``uncertain`` too. So a small, blurred or turned face is reported as
-such instead of being matched to whoever its "average face" embedding lands near.
+such instead of being matched to whoever its "average face" embedding lands near. The edges and
+the false-accept rates they were fitted to are in docs/models.md (``bench/lfw.py`` refits them).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from images.models import Face
 from recognition.models_info import model_info
 
 UNKNOWN_QUALITY = 0.49
-"""Faces stored before quality was measured are judged in the fair tier (stricter edges)."""
+"""Faces stored before quality was measured are judged in the fair tier (its edges, never looser than the good tier's)."""
 
 
 def quality_score(value: Face | dict | float | None) -> float:
@@ -31,10 +34,23 @@ def rule(model: str) -> MatchRule:
     return MATCH_RULES[model]
 
 
-def decide(model: str, distance: float, quality_a, quality_b) -> Decision:
-    """The verdict for two faces of ``model`` at L2 ``distance``."""
+def decide(model: str, distance: float, quality_a, quality_b, purpose: str = "search") -> Decision:
+    """The verdict for two faces of ``model`` at L2 ``distance``: ``search`` (a face against an
+    application's faces: matches, clusters) or ``verify`` (one pair a caller asked about)."""
     return rule(model).decide(
-        distance, model_info(model).threshold, quality_score(quality_a), quality_score(quality_b)
+        distance,
+        model_info(model).threshold,
+        quality_score(quality_a),
+        quality_score(quality_b),
+        purpose=purpose,
+    )
+
+
+def identify(model: str, distance: float, quality_a, quality_b, runner_up: float | None) -> Decision:
+    """The verdict for the nearest subject of a gallery at L2 ``distance`` (to its template);
+    ``runner_up``: the next subject's distance (None when there is none)."""
+    return rule(model).identify(
+        distance, model_info(model).threshold, quality_score(quality_a), quality_score(quality_b), runner_up
     )
 
 

@@ -84,7 +84,10 @@ class FaceDeletedSerializer(serializers.Serializer):
 VERDICT_HELP = (
     "`match`, `no_match` or `uncertain` (the quality-aware rule: read this, not similarity >= 0.5)."
 )
-REASON_HELP = "Why uncertain: `low_quality` (a face below the quality floor) or `ambiguous_distance`."
+REASON_HELP = (
+    "Why uncertain: `low_quality` (a face below the quality floor), `ambiguous_distance` (in the band "
+    "between the edges) or `ambiguous_subject` (recognize: another subject is nearly as near)."
+)
 
 
 class PredictionSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from facecore.draw import face_crop
+from facecore.quality import FaceSummary, dominant_face
 from images.models import Face, Image, ImagePurpose
 from infra.errors import ErrorCode, ServiceError, storage_unavailable
 from infra.storage import ObjectNotFound, StorageUnavailable, crop_key, get_store
@@ -204,13 +205,31 @@ def delete_all_examples(app: Application) -> int:
     return sum(delete_examples(subject) for subject in Subject.objects.filter(application=app))
 
 
+def dominant_example_face(faces: list[Face]) -> Face | None:
+    """The face an example photo with several usable faces clearly shows (much taller, sharp,
+    central: ``facecore.quality.dominant_face``), else None."""
+    if not faces or not faces[0].model:
+        return None
+    image = faces[0].image
+    if not image.width or not image.height:
+        return None
+    rule = decisions.rule(faces[0].model)
+    summaries = [
+        FaceSummary(f.x_min, f.y_min, f.x_max, f.y_max, decisions.quality_score(f.quality)) for f in faces
+    ]
+    pick = dominant_face(summaries, image.width, image.height, rule.quality_floor, rule.good_quality)
+    return None if pick is None else faces[pick]
+
+
 def example_face(faces: list[Face], force: bool = False) -> Face:
     """The one face an example photo may give: refused (ServiceError) with ``no_face``,
     ``more_than_one_face``, or ``low_quality_face`` and its reasons unless ``force``.
 
     A face below the quality floor (too small, blurred, dark...) could never be matched. So it
     is not "a second person" either: a portrait with a blurred face far in the background (or a
-    detector's false positive) gives its one usable face. Two usable faces stay ambiguous.
+    detector's false positive) gives its one usable face. Of two or more usable faces, one that
+    clearly dominates (much taller, sharp, central: a news photo with someone behind) is taken,
+    and ``face.example_note`` says so; otherwise the photo stays ambiguous (``more_than_one_face``).
     """
     if not faces:
         raise ServiceError(
@@ -218,11 +237,22 @@ def example_face(faces: list[Face], force: bool = False) -> Face:
         )
     if len(faces) > 1:
         usable = [face for face in faces if decisions.usable(face.model, face.quality)]
-        if len(usable) != 1:
+        if len(usable) > 1:
+            dominant = dominant_example_face(faces)
+            if dominant is None:
+                raise ServiceError(
+                    ErrorCode.MORE_THAN_ONE_FACE,
+                    f"{len(usable)} faces found above det_prob_threshold and none clearly dominates; an "
+                    "example needs exactly one face (or one much larger, sharp, central face).",
+                )
+            dominant.example_note = (
+                f"dominant_face: {len(usable)} usable faces; enrolled the much larger, sharp, central one"
+            )
+            usable = [dominant]
+        if not usable:
             raise ServiceError(
                 ErrorCode.MORE_THAN_ONE_FACE,
-                f"{len(usable) or len(faces)} faces found above det_prob_threshold; an example needs "
-                "exactly one face.",
+                f"{len(faces)} faces found above det_prob_threshold; an example needs exactly one face.",
             )
         faces = usable
     face = faces[0]

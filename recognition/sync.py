@@ -190,7 +190,9 @@ def _compare(reference: Face, faces: list[Face]) -> None:
     info = model_info(reference.model)
     for face in faces:
         distance = float(np.linalg.norm(np.asarray(reference.embedding) - np.asarray(face.embedding)))
-        decision = decisions.decide(reference.model, distance, reference.quality, face.quality)
+        decision = decisions.decide(
+            reference.model, distance, reference.quality, face.quality, purpose="verify"
+        )
         face.similarity = round(info.similarity(distance), 5)
         face.distance = round(distance, 5)
         face.verdict, face.reason = decision.verdict, decision.reason

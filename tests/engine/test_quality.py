@@ -17,10 +17,13 @@ from facecore.quality import (
     NEUTRAL_NOSE_RATIO,
     REASONS,
     FaceQuality,
+    FaceSummary,
     MatchRule,
     assess_face,
+    dominant_face,
     estimate_pose,
     laplacian_sharpness,
+    subject_template,
 )
 from facecore.types import LANDMARK_NAMES, Box, Face
 
@@ -274,3 +277,91 @@ def test_rule_edges_by_tier(relative: float, q: float, verdict: str, tier: str) 
     assert decision.quality == q
     assert decision.relative_distance == pytest.approx(relative)
     assert decision.to_dict()["verdict"] == verdict
+
+
+GALLERY_RULE = MatchRule(
+    quality_floor=0.05,
+    good_quality=0.5,
+    accept_good=0.64,
+    accept_fair=0.6,
+    reject_good=1.01,
+    reject_fair=1.08,
+    verify_good=0.81,
+    verify_fair=0.77,
+    identify_good=0.75,
+    identify_fair=0.71,
+    identify_margin=0.2,
+)
+
+
+def test_a_caller_s_pair_is_verified_within_the_verify_edge_a_stored_match_only_within_the_strict_one() -> (
+    None
+):
+    assert GALLERY_RULE.decide(0.7, 1.0, 0.9, 0.9, purpose="verify").verdict == "match"
+    strict = GALLERY_RULE.decide(0.7, 1.0, 0.9, 0.9)
+    assert (strict.verdict, strict.reason) == ("uncertain", "ambiguous_distance")
+    assert GALLERY_RULE.decide(0.79, 1.0, 0.9, 0.3, purpose="verify").verdict == "uncertain"  # fair tier
+
+
+def test_the_nearest_subject_is_named_only_when_clearly_nearer_than_the_next() -> None:
+    assert GALLERY_RULE.identify(0.6, 1.0, 0.9, 0.9, runner_up=1.0).verdict == "match"
+    assert GALLERY_RULE.identify(0.6, 1.0, 0.9, 0.9, runner_up=None).verdict == "match"
+    lookalike = GALLERY_RULE.identify(0.6, 1.0, 0.9, 0.9, runner_up=0.7)
+    assert (lookalike.verdict, lookalike.reason) == ("uncertain", "ambiguous_subject")
+    far = GALLERY_RULE.identify(0.9, 1.0, 0.9, 0.9, runner_up=1.4)
+    assert (far.verdict, far.reason) == ("uncertain", "ambiguous_distance")
+    assert GALLERY_RULE.identify(1.2, 1.0, 0.9, 0.9, runner_up=1.4).verdict == "no_match"
+
+
+def test_a_face_below_the_floor_is_never_named_however_near() -> None:
+    decision = GALLERY_RULE.identify(0.0, 1.0, 0.01, 0.9, runner_up=1.5)
+    assert (decision.verdict, decision.reason) == ("uncertain", "low_quality")
+    assert GALLERY_RULE.decide(0.0, 1.0, 0.01, 0.9, purpose="verify").verdict == "uncertain"
+
+
+def test_a_rule_without_verify_or_identify_edges_uses_its_accept_edges() -> None:
+    assert RULE.decide(0.79, 1.0, 0.9, 0.9, purpose="verify").verdict == "match"
+    assert RULE.identify(0.79, 1.0, 0.9, 0.9, runner_up=0.8).verdict == "match"
+    with pytest.raises(ValueError):
+        RULE.decide(0.5, 1.0, 0.9, 0.9, purpose="nearby")
+
+
+def test_a_subject_template_is_the_unit_mean_of_its_examples() -> None:
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0])
+    template = subject_template(np.stack([a, b]))
+    assert np.allclose(template, [2**-0.5, 2**-0.5, 0.0], atol=1e-6)
+    assert np.allclose(subject_template(a[None]), a)
+
+
+def face_at(cx: float, cy: float, height: float, quality: float = 0.9) -> FaceSummary:
+    return FaceSummary(cx - height * 0.4, cy - height / 2, cx + height * 0.4, cy + height / 2, quality)
+
+
+def test_a_news_photo_enrols_the_large_sharp_central_face() -> None:
+    faces = [face_at(200, 120, 60), face_at(250, 240, 140)]  # someone small behind, the subject in front
+    assert dominant_face(faces, 500, 500, 0.05, 0.5) == 1
+
+
+def test_a_couple_or_an_off_centre_face_stays_ambiguous() -> None:
+    assert dominant_face([face_at(150, 250, 130), face_at(350, 250, 120)], 500, 500, 0.05, 0.5) is None
+    assert dominant_face([face_at(60, 250, 200), face_at(250, 250, 100)], 500, 500, 0.05, 0.5) is None
+    blurred_main = [face_at(250, 250, 200, quality=0.3), face_at(100, 100, 60)]
+    assert dominant_face(blurred_main, 500, 500, 0.05, 0.5) is None
+
+
+def test_faces_below_the_floor_do_not_count_and_soft_background_faces_need_less_size() -> None:
+    assert (
+        dominant_face([face_at(100, 100, 300, quality=0.01), face_at(250, 250, 80)], 500, 500, 0.05, 0.5) == 1
+    )
+    soft_background = [face_at(250, 250, 110), face_at(120, 200, 85, quality=0.2)]
+    assert dominant_face(soft_background, 500, 500, 0.05, 0.5) == 0
+    sharp_background = [face_at(250, 250, 110), face_at(120, 200, 85)]
+    assert dominant_face(sharp_background, 500, 500, 0.05, 0.5) is None
+
+
+def test_a_face_cut_by_the_image_border_does_not_make_a_portrait_ambiguous() -> None:
+    whole = face_at(250, 250, 120)
+    cut = FaceSummary(0, 180, 90, 300, 0.9)  # as tall, but half outside the photo (boxes are clipped)
+    assert dominant_face([whole, cut], 500, 500, 0.05, 0.5) == 0
+    inside = FaceSummary(10, 180, 100, 300, 0.9)
+    assert dominant_face([whole, inside], 500, 500, 0.05, 0.5) is None
