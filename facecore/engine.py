@@ -59,7 +59,9 @@ class Engine:
         if self._detector is None:
             with self._lock:
                 if self._detector is None:
-                    self._detector = load_detector(self.settings.detector)
+                    self._detector = load_detector(
+                        self.settings.detector, self.settings.runtime, self.settings.models_dir
+                    )
         return self._detector
 
     def decode(self, data: bytes) -> DecodedImage:
@@ -76,7 +78,7 @@ class Engine:
                 if embedder is None:
                     from facecore.embedders import get_embedder
 
-                    embedder = get_embedder(name, self.settings.models_dir)
+                    embedder = get_embedder(name, self.settings.models_dir, self.settings.runtime)
                     self._embedders[name] = embedder
         return embedder
 

@@ -30,12 +30,24 @@ def embedder_class(name: str) -> type:
     return getattr(importlib.import_module(module), cls)
 
 
-def get_embedder(name: str, models_dir: Path | str) -> Embedder:
+def get_embedder(name: str, models_dir: Path | str, runtime: str = "tensorflow") -> Embedder:
     """Load model ``name`` (slow: builds the network and reads weights). Call once per process.
 
-    Raises ``ModelUnavailableError`` when the weights are not in ``models_dir``.
+    ``runtime`` (``facecore.runtime.RUNTIME_CHOICES``) picks ONNX Runtime or TensorFlow for the
+    models that have an ONNX form; dlib always runs on dlib. Raises ``ModelUnavailableError`` when
+    the weights are not in ``models_dir``.
     """
-    return embedder_class(name)(models_dir)
+    reference = embedder_class(name)
+    if runtime != "tensorflow":
+        from facecore.runtime import use_onnx
+
+        found = use_onnx(runtime, name, models_dir)
+        if found:
+            from facecore.embedders.onnx_embedder import OnnxEmbedder
+
+            executor, paths = found
+            return OnnxEmbedder(reference, paths[0], executor)
+    return reference(models_dir)
 
 
 __all__ = [

@@ -1,0 +1,152 @@
+"""Which inference runtime runs the networks: ONNX files on OpenVINO or ONNX Runtime, or TensorFlow.
+
+``EngineSettings.runtime`` (``FACECORE_RUNTIME``):
+
+* ``auto`` (default): the ONNX files (MTCNN, facenet, facenet512; made from the pinned weights by
+  ``facecore.onnx_models``) on the best executor available, as ``onnx`` below, when they are
+  present or can be made; TensorFlow otherwise, with a warning;
+* ``onnx``: the ONNX files on ONNX Runtime's CUDA provider when the installed onnxruntime has it
+  and a GPU answers, else on OpenVINO (the fastest on CPUs: it fuses MTCNN's small convolutions
+  and PReLUs, 2-4x ONNX Runtime's CPU provider on PNet), else on ONNX Runtime's CPU provider;
+  an error when none can run them;
+* ``openvino`` / ``onnxruntime``: the ONNX files on that executor only;
+* ``tensorflow``: the TensorFlow models (the reference), as before.
+
+On the ONNX runtimes nothing imports TensorFlow. ``FACECORE_INFERENCE_THREADS`` (> 0) caps the
+threads each network uses (default: the executor's own, one per core).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RUNTIME_CHOICES = ("auto", "onnx", "openvino", "onnxruntime", "tensorflow")
+EXECUTORS = ("openvino", "onnxruntime")
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def inference_threads() -> int:
+    value = os.environ.get("FACECORE_INFERENCE_THREADS", "").strip()
+    return int(value) if value else 0
+
+
+def cuda_available() -> bool:
+    """ONNX Runtime has the CUDA provider and a GPU answers (checked once per process)."""
+    global _cuda
+    if _cuda is None:
+        _cuda = False
+        if installed("onnxruntime"):
+            import onnxruntime as ort
+
+            if "CUDAExecutionProvider" in ort.get_available_providers():
+                try:
+                    import ctypes
+
+                    cuda = ctypes.CDLL("libcuda.so.1")
+                    count = ctypes.c_int(0)
+                    _cuda = cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
+                    _cuda = _cuda and count.value > 0
+                except OSError:
+                    _cuda = False
+    return _cuda
+
+
+_cuda: bool | None = None
+
+
+def executor_for(runtime: str) -> str:
+    """The executor (``openvino`` or ``onnxruntime``) that runs the ONNX files for ``runtime``."""
+    if runtime in EXECUTORS:
+        if not installed(runtime):
+            raise ModuleNotFoundError(f"FACECORE_RUNTIME={runtime} but {runtime} is not installed")
+        return runtime
+    if cuda_available():
+        return "onnxruntime"
+    if installed("openvino"):
+        return "openvino"
+    if installed("onnxruntime"):
+        return "onnxruntime"
+    raise ModuleNotFoundError("neither openvino nor onnxruntime is installed")
+
+
+class Net:
+    """One ONNX network on an executor: ``run({input: array}) -> [outputs]`` (fresh arrays)."""
+
+    def __init__(self, path: Path | str, executor: str, threads: int | None = None) -> None:
+        self.path = Path(path)
+        self.executor = executor
+        threads = inference_threads() if threads is None else threads
+        self._lock = threading.Lock()
+        if executor == "openvino":
+            import openvino as ov
+
+            config: dict = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+            if threads > 0:
+                config["INFERENCE_NUM_THREADS"] = threads
+            core = ov.Core()
+            self._compiled = core.compile_model(core.read_model(str(self.path)), "CPU", config)
+            self._request = self._compiled.create_infer_request()
+            self._outputs = list(self._compiled.outputs)
+            self.device = "CPU (OpenVINO)"
+        elif executor == "onnxruntime":
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3  # no shape-merge chatter on dynamic inputs
+            if threads > 0:
+                options.intra_op_num_threads = threads
+            providers = ["CPUExecutionProvider"]
+            if cuda_available():
+                providers.insert(0, "CUDAExecutionProvider")
+            self._session = ort.InferenceSession(str(self.path), sess_options=options, providers=providers)
+            used = self._session.get_providers()[0]
+            self.device = (
+                "GPU (ONNX Runtime CUDA)" if used == "CUDAExecutionProvider" else "CPU (ONNX Runtime)"
+            )
+        else:
+            raise ValueError(f"executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        if self.executor == "onnxruntime":
+            return self._session.run(None, feeds)
+        with self._lock:  # an infer request is not thread-safe, and its output buffers are reused
+            result = self._request.infer(feeds)
+            return [np.array(result[output]) for output in self._outputs]
+
+
+def use_onnx(runtime: str, name: str, models_dir: Path | str) -> tuple[str, list[Path]] | None:
+    """(executor, ONNX files) to run ``name`` (``mtcnn``, ``facenet``, ``facenet512``) with, or
+    None for TensorFlow.
+
+    Converts on first use when the files are missing. With ``auto`` a failure is logged and
+    TensorFlow is used; with any other ONNX runtime it raises.
+    """
+    from facecore.errors import ModelUnavailableError
+    from facecore.onnx_models import ONNX_MODELS, ensure_converted
+
+    if runtime not in RUNTIME_CHOICES:
+        raise ValueError(f"runtime {runtime!r}; expected one of {', '.join(RUNTIME_CHOICES)}")
+    if runtime == "tensorflow" or name not in ONNX_MODELS:
+        return None
+    try:
+        executor = executor_for(runtime)
+        return executor, ensure_converted(name, models_dir)
+    except ModelUnavailableError:
+        raise  # the weights themselves are missing: TensorFlow could not load them either
+    except Exception as exc:
+        if runtime != "auto":
+            raise
+        log.warning("%s: ONNX runtimes unavailable (%s); using TensorFlow", name, exc)
+        return None
