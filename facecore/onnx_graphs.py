@@ -125,13 +125,19 @@ class GraphBuilder:
 def fold_bn(
     kernel: np.ndarray, bias: np.ndarray | None, bn: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Conv/dense weights followed by ``BatchNormalization(scale=False)`` -> one weighted layer.
+    """Conv/dense weights followed by batch normalisation -> one weighted layer.
 
-    ``bn`` is (beta, moving_mean, moving_variance); the output channel is the last kernel axis.
-    Computed in float64 and rounded once to float32.
+    ``bn`` is (beta, moving_mean, moving_variance) for ``BatchNormalization(scale=False)`` (epsilon
+    ``BN_EPSILON``), or (gamma, beta, moving_mean, moving_variance, epsilon); the output channel
+    is the last kernel axis. Computed in float64 and rounded once to float32.
     """
-    beta, mean, var = (np.asarray(a, dtype=np.float64) for a in bn)
-    factor = 1.0 / np.sqrt(var + BN_EPSILON)
+    if len(bn) == 3:
+        gamma, epsilon = np.float64(1.0), BN_EPSILON
+        beta, mean, var = (np.asarray(a, dtype=np.float64) for a in bn)
+    else:
+        gamma, beta, mean, var = (np.asarray(a, dtype=np.float64) for a in bn[:4])
+        epsilon = float(bn[4])
+    factor = gamma / np.sqrt(var + epsilon)
     b = np.zeros_like(beta) if bias is None else np.asarray(bias, dtype=np.float64)
     folded_kernel = np.asarray(kernel, dtype=np.float64) * factor
     folded_bias = (b - mean) * factor + beta
@@ -243,8 +249,12 @@ def build_inception_resnet_v1(weights: WeightFn, dimension: int, name: str):
     g = GraphBuilder(name)
 
     def conv_bn(x: str, layer: str, strides: int = 1, same: bool = True, activation: bool = True) -> str:
-        kernel = weights(layer)[0]
-        kernel, bias = fold_bn(kernel, None, weights(f"{layer}_BatchNorm"))
+        try:
+            bn = weights(f"{layer}_BatchNorm")
+        except KeyError:  # facenet512's frozen graph: the batch norm is already in (kernel, bias)
+            kernel, bias = weights(layer)
+        else:
+            kernel, bias = fold_bn(weights(layer)[0], None, bn)
         kh, kw = kernel.shape[:2]
         if same and strides != 1:
             raise ValueError(f"{layer}: strided 'same' convolutions are not used by this network")
