@@ -226,7 +226,7 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
 
 def _convert(names: list[str], models_dir) -> bool:
     """Make the ONNX files of ``names`` that have an ONNX form (facecore.onnx_models); True if any failed."""
-    from facecore.onnx_models import ONNX_MODELS, converted, convert
+    from facecore.onnx_models import ONNX_MODELS, convert, converted
 
     failed = False
     for name in [n for n in dict.fromkeys(names) if n in ONNX_MODELS]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,7 @@ class OnnxMTCNN:
         self._onet = Net(onet, executor)
         self.executor = executor
         self._lock = threading.Lock()
+        self._resizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtcnn-resize")
         self.timer: StageTimer | None = None
         self._warm_up()
 
@@ -81,10 +83,13 @@ class OnnxMTCNN:
         ]
         levels = [(scale, size) for scale, size in levels if min(size) >= fb.PNET_CELL]
         per_level = []
-        for k, (scale, size) in enumerate(levels):
+        # The resizes (OpenCV, no GIL) run on a helper thread ahead of PNet, as TensorFlow's
+        # executor overlaps them in fast_pnet's graph.
+        resized = [self._resizer.submit(area_resize, image, size) for _, size in levels]
+        for k, ((scale, _), future) in enumerate(zip(levels, resized, strict=True)):
             start = time.perf_counter()
-            level = area_resize(image, size)
-            start = self._tick(f"pnet resize L{k}", start)
+            level = future.result()
+            start = self._tick(f"pnet resize wait L{k}", start)
             reg, prob = self._pnet.run({"image": level[None]})
             start = self._tick(f"pnet net L{k}", start)
             boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
