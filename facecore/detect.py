@@ -30,7 +30,7 @@ def load_detector(
     if choice not in DETECTOR_CHOICES:
         raise ValueError(f"detector {choice!r}; expected one of {', '.join(DETECTOR_CHOICES)}.")
     if choice == "fast" and runtime != "tensorflow":
-        from facecore.runtime import use_onnx
+        from facecore.onnx_models import use_onnx
 
         found = use_onnx(runtime, "mtcnn", models_dir if models_dir is not None else default_models_dir())
         if found:

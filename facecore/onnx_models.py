@@ -28,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from facecore.errors import ModelUnavailableError
 from facecore.fetch import SOURCES, require_weights, sha256_of
 
 log = logging.getLogger(__name__)
@@ -195,3 +196,28 @@ def ensure_converted(name: str, models_dir: Path | str) -> list[Path]:
     if converted(name, models_dir):
         return onnx_paths(name, models_dir)
     return convert(name, models_dir)
+
+
+def use_onnx(runtime: str, name: str, models_dir: Path | str) -> tuple[str, list[Path]] | None:
+    """(executor, ONNX files) to run ``name`` (``mtcnn``, ``facenet``, ``facenet512``) with, or
+    None for TensorFlow.
+
+    Converts on first use when the files are missing. With ``auto`` a failure is logged and
+    TensorFlow is used; with any other ONNX runtime it raises.
+    """
+    from facecore.runtime import RUNTIME_CHOICES, executor_for
+
+    if runtime not in RUNTIME_CHOICES:
+        raise ValueError(f"runtime {runtime!r}; expected one of {', '.join(RUNTIME_CHOICES)}")
+    if runtime == "tensorflow" or name not in ONNX_MODELS:
+        return None
+    try:
+        executor = executor_for(runtime)
+        return executor, ensure_converted(name, models_dir)
+    except ModelUnavailableError:
+        raise  # the weights themselves are missing: TensorFlow could not load them either
+    except Exception as exc:
+        if runtime != "auto":
+            raise
+        log.warning("%s: ONNX runtimes unavailable (%s); using TensorFlow", name, exc)
+        return None

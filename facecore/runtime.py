@@ -124,29 +124,3 @@ class Net:
         with self._lock:  # an infer request is not thread-safe, and its output buffers are reused
             result = self._request.infer(feeds)
             return [np.array(result[output]) for output in self._outputs]
-
-
-def use_onnx(runtime: str, name: str, models_dir: Path | str) -> tuple[str, list[Path]] | None:
-    """(executor, ONNX files) to run ``name`` (``mtcnn``, ``facenet``, ``facenet512``) with, or
-    None for TensorFlow.
-
-    Converts on first use when the files are missing. With ``auto`` a failure is logged and
-    TensorFlow is used; with any other ONNX runtime it raises.
-    """
-    from facecore.errors import ModelUnavailableError
-    from facecore.onnx_models import ONNX_MODELS, ensure_converted
-
-    if runtime not in RUNTIME_CHOICES:
-        raise ValueError(f"runtime {runtime!r}; expected one of {', '.join(RUNTIME_CHOICES)}")
-    if runtime == "tensorflow" or name not in ONNX_MODELS:
-        return None
-    try:
-        executor = executor_for(runtime)
-        return executor, ensure_converted(name, models_dir)
-    except ModelUnavailableError:
-        raise  # the weights themselves are missing: TensorFlow could not load them either
-    except Exception as exc:
-        if runtime != "auto":
-            raise
-        log.warning("%s: ONNX runtimes unavailable (%s); using TensorFlow", name, exc)
-        return None

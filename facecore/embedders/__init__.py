@@ -30,24 +30,14 @@ def embedder_class(name: str) -> type:
     return getattr(importlib.import_module(module), cls)
 
 
-def get_embedder(name: str, models_dir: Path | str, runtime: str = "tensorflow") -> Embedder:
-    """Load model ``name`` (slow: builds the network and reads weights). Call once per process.
+def get_embedder(name: str, models_dir: Path | str) -> Embedder:
+    """Load model ``name`` on its reference runtime (TensorFlow, or dlib) (slow: builds the network
+    and reads weights). Call once per process. The engine runs the ONNX form instead where the
+    runtime setting says so (``Engine.embedder``, ``facecore.onnx_models.use_onnx``).
 
-    ``runtime`` (``facecore.runtime.RUNTIME_CHOICES``) picks ONNX Runtime or TensorFlow for the
-    models that have an ONNX form; dlib always runs on dlib. Raises ``ModelUnavailableError`` when
-    the weights are not in ``models_dir``.
+    Raises ``ModelUnavailableError`` when the weights are not in ``models_dir``.
     """
-    reference = embedder_class(name)
-    if runtime != "tensorflow":
-        from facecore.runtime import use_onnx
-
-        found = use_onnx(runtime, name, models_dir)
-        if found:
-            from facecore.embedders.onnx_embedder import OnnxEmbedder
-
-            executor, paths = found
-            return OnnxEmbedder(reference, paths[0], executor)
-    return reference(models_dir)
+    return embedder_class(name)(models_dir)
 
 
 __all__ = [
