@@ -25,14 +25,14 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.common import (
+from bench.common import (  # noqa: E402
     load_average,
     machine_summary,
     markdown_table,
     require_pairs_dir,
     utc_now,
     write_section,
-)  # noqa: E402
+)
 
 HEADING = "## Engine footprint"
 
@@ -65,8 +65,10 @@ if MODE == "worker":
     photos = sorted(PHOTOS.glob("*.jpg"))
     data = [p.read_bytes() for p in photos]
     t = time.perf_counter()
+    from facecore.runtime import release_memory
     for i in range(JOBS):
         engine.analyze([data[i % len(data)]])
+        release_memory()  # as worker.tasks does after each job
     out["jobs_s"] = time.perf_counter() - t
     out.update({"after_" + k: v for k, v in rss()})
     out["tensorflow"] = "tensorflow" in sys.modules

@@ -81,7 +81,11 @@ class Counter:
 
 def timed_tf(detector, seconds: dict[str, float]):
     """Wrap FastMTCNN's stage methods to add their wall time to ``seconds``."""
-    for attr, key in (("_proposals", "pnet (resize + net + boxes)"), ("_refine_rnet", "rnet"), ("_refine_onet", "onet")):
+    for attr, key in (
+        ("_proposals", "pnet (resize + net + boxes)"),
+        ("_refine_rnet", "rnet"),
+        ("_refine_onet", "onet"),
+    ):
         original = getattr(detector, attr)
 
         def wrapper(*args, _original=original, _key=key):
@@ -94,7 +98,9 @@ def timed_tf(detector, seconds: dict[str, float]):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
@@ -132,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         ox.detect([img], MIN_FACE_SIZE)
         total["onnx"] += time.perf_counter() - t
         h, w = img.shape[:2]
-        sizes = [fb.scaled_size(h, w, s) for s in fb.pyramid_scales(w, h, MIN_FACE_SIZE, ox.params.scale_factor)]
+        sizes = [
+            fb.scaled_size(h, w, s) for s in fb.pyramid_scales(w, h, MIN_FACE_SIZE, ox.params.scale_factor)
+        ]
         for k, size in enumerate(s for s in sizes if min(s) >= fb.PNET_CELL):
             level_flops[k] += pnet_flops(*size)
             pnet_gflop += pnet_flops(*size) / 1e9
@@ -185,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             f"ms per image. Candidates per image: RNet {tf_count.counts[24] / n:.0f} (TF) / "
             f"{ox_count.counts[24] / n:.0f} (ONNX), ONet {tf_count.counts[48] / n:.1f} / {ox_count.counts[48] / n:.1f}.",
             "",
-            markdown_table(["stage", "TensorFlow `mtcnn-fast` ms", f"ONNX `mtcnn-onnx` ({ox.executor}) ms"], stage_rows),
+            markdown_table(
+                ["stage", "TensorFlow `mtcnn-fast` ms", f"ONNX `mtcnn-onnx` ({ox.executor}) ms"], stage_rows
+            ),
             "",
             "ONNX detector, inside each stage (ms per image; the pyramid's resizes run on a helper thread, "
             "so `pnet resize wait` is only the time PNet waited for them):",

@@ -29,6 +29,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 RUNTIME_CHOICES = ("auto", "onnx", "openvino", "onnxruntime", "tensorflow")
+OPENVINO_SHAPE_CACHE = 0
 EXECUTORS = ("openvino", "onnxruntime")
 
 
@@ -91,7 +92,14 @@ class Net:
         if executor == "openvino":
             import openvino as ov
 
-            config: dict = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+            config: dict = {
+                "INFERENCE_PRECISION_HINT": "f32",
+                "PERFORMANCE_HINT": "LATENCY",
+                # Kernels and buffers cached per input shape: PNet sees a new shape per pyramid
+                # level of every image size, and the default (5000) grew a worker by ~350 MB
+                # over 64 photos; without the cache detection was no slower (bench A/B).
+                "CPU_RUNTIME_CACHE_CAPACITY": OPENVINO_SHAPE_CACHE,
+            }
             if threads > 0:
                 config["INFERENCE_NUM_THREADS"] = threads
             core = ov.Core()
@@ -124,3 +132,25 @@ class Net:
         with self._lock:  # an infer request is not thread-safe, and its output buffers are reused
             result = self._request.infer(feeds)
             return [np.array(result[output]) for output in self._outputs]
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc's ``malloc_trim``; a no-op elsewhere).
+
+    Each image leaves buffers of its own sizes (decode, pyramid, crops) in the allocator's free
+    lists; without this a worker's resident size creeps up by the largest of them (measured:
+    +130 MB over 64 photos). Costs about 2 ms; workers call it after each job.
+    """
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim = None

@@ -10,6 +10,7 @@ detector to it on the shared photos.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import defaultdict
@@ -22,6 +23,18 @@ from facecore.detectors import fast_boxes as fb
 from facecore.detectors.base import DETECTION_COLUMNS
 from facecore.detectors.fast_boxes import MTCNNParams, as_rgb, to_output
 from facecore.detectors.pixel_ops import area_resize, crop_and_resize
+from facecore.runtime import inference_threads
+
+
+def pnet_lanes(executor: str) -> tuple[int, int]:
+    """(lanes, threads per lane) for PNet: on OpenVINO's CPU, two lanes of half the cores each
+    (``FACECORE_INFERENCE_THREADS`` > 0 sets the threads per lane); one lane elsewhere."""
+    if executor != "openvino":
+        return 1, 0
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return 1, 0
+    return 2, inference_threads() or max(1, cpus // 2)
 
 
 def normalize(image: np.ndarray) -> np.ndarray:
@@ -55,11 +68,16 @@ class OnnxMTCNN:
         self.params = params or MTCNNParams()
         pnet, rnet, onet = paths
         self._pnet = Net(pnet, executor)
+        lanes, threads = pnet_lanes(executor)
+        self._lanes = [self._pnet] if lanes == 1 else [Net(pnet, executor, threads) for _ in range(lanes)]
         self._rnet = Net(rnet, executor)
         self._onet = Net(onet, executor)
         self.executor = executor
         self._lock = threading.Lock()
         self._resizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtcnn-resize")
+        self._lane_pool = ThreadPoolExecutor(
+            max_workers=max(1, len(self._lanes) - 1), thread_name_prefix="mtcnn-pnet"
+        )
         self.timer: StageTimer | None = None
         self._warm_up()
 
@@ -82,9 +100,23 @@ class OnnxMTCNN:
             for scale in fb.pyramid_scales(width, height, min_face_size, p.scale_factor)
         ]
         levels = [(scale, size) for scale, size in levels if min(size) >= fb.PNET_CELL]
+        if len(self._lanes) > 1 and len(levels) > 1:
+            per_level = self._pyramid_in_lanes(image, levels)
+        else:
+            per_level = self._pyramid_in_order(image, levels)
+        if not per_level:
+            return np.empty((0, 5), dtype=np.float64)
+        start = time.perf_counter()
+        boxes = fb.sort_desc(np.concatenate(per_level, axis=0))
+        out = fb.to_square(fb.nms(boxes, p.nms_pnet_all, "union"))
+        self._tick("pnet nms", start)
+        return out
+
+    def _pyramid_in_order(self, image: np.ndarray, levels: list) -> list[np.ndarray]:
+        """One PNet call at a time (all threads each); the resizes run ahead on a helper thread,
+        as TensorFlow's executor overlaps them in fast_pnet's graph."""
+        p = self.params
         per_level = []
-        # The resizes (OpenCV, no GIL) run on a helper thread ahead of PNet, as TensorFlow's
-        # executor overlaps them in fast_pnet's graph.
         resized = [self._resizer.submit(area_resize, image, size) for _, size in levels]
         for k, ((scale, _), future) in enumerate(zip(levels, resized, strict=True)):
             start = time.perf_counter()
@@ -95,13 +127,41 @@ class OnnxMTCNN:
             boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
             per_level.append(fb.nms(boxes, p.nms_pnet_scale, "union"))
             self._tick(f"pnet boxes L{k}", start)
-        if not per_level:
-            return np.empty((0, 5), dtype=np.float64)
-        start = time.perf_counter()
-        boxes = fb.sort_desc(np.concatenate(per_level, axis=0))
-        out = fb.to_square(fb.nms(boxes, p.nms_pnet_all, "union"))
-        self._tick("pnet nms", start)
+        return per_level
+
+    def _lane(self, net, image: np.ndarray, jobs: list) -> list[tuple[int, np.ndarray]]:
+        p = self.params
+        out = []
+        for k, scale, size in jobs:
+            start = time.perf_counter()
+            level = area_resize(image, size)
+            start = self._tick(f"pnet resize L{k}", start)
+            reg, prob = net.run({"image": level[None]})
+            start = self._tick(f"pnet net L{k}", start)
+            boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
+            out.append((k, fb.nms(boxes, p.nms_pnet_scale, "union")))
+            self._tick(f"pnet boxes L{k}", start)
         return out
+
+    def _pyramid_in_lanes(self, image: np.ndarray, levels: list) -> list[np.ndarray]:
+        """The levels split over lanes of equal work (the largest level alone is about half the
+        pyramid), each lane resizing and running its own levels on its own single-threaded PNet:
+        no thread waits on another inside a small convolution. Results are put back in level
+        order, so the boxes and their order are those of one level after the other."""
+        loads = [0] * len(self._lanes)
+        jobs: list[list] = [[] for _ in self._lanes]
+        for k in sorted(range(len(levels)), key=lambda i: -levels[i][1][0] * levels[i][1][1]):
+            lane = loads.index(min(loads))
+            jobs[lane].append((k, levels[k][0], levels[k][1]))
+            loads[lane] += levels[k][1][0] * levels[k][1][1]
+        futures = [
+            self._lane_pool.submit(self._lane, net, image, work)
+            for net, work in zip(self._lanes[1:], jobs[1:], strict=True)
+        ]
+        results = self._lane(self._lanes[0], image, jobs[0])
+        for future in futures:
+            results += future.result()
+        return [boxes for _, boxes in sorted(results, key=lambda kb: kb[0])]
 
     def _patches(self, images: list[np.ndarray], boxes: list[np.ndarray], side: int) -> np.ndarray:
         crops = [
