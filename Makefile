@@ -117,6 +117,7 @@ bench-engine: models-all
 	$(BIN)/python -m bench.calibrate
 	$(BIN)/python -m bench.engine_throughput
 	$(BIN)/python -m bench.engine_profile
+	$(BIN)/python -m bench.engine_latency
 	$(BIN)/python -m bench.engine_footprint
 	$(BIN)/python -m bench.engine_memory
 

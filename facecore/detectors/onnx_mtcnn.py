@@ -23,7 +23,10 @@ from facecore.detectors import fast_boxes as fb
 from facecore.detectors.base import DETECTION_COLUMNS
 from facecore.detectors.fast_boxes import MTCNNParams, as_rgb, to_output
 from facecore.detectors.pixel_ops import area_resize, crop_and_resize
-from facecore.runtime import inference_threads
+from facecore.runtime import inference_threads, installed
+
+SMALL_LEVEL_PIXELS = 12_000
+"""Pyramid levels under this area (about 110x110) run on ONNX Runtime next to OpenVINO."""
 
 
 def pnet_lanes(executor: str) -> tuple[int, int]:
@@ -68,6 +71,11 @@ class OnnxMTCNN:
         self.params = params or MTCNNParams()
         pnet, rnet, onet = paths
         self._pnet = Net(pnet, executor)
+        # OpenVINO spends ~2 ms setting up each call on a new shape, more than a small level's
+        # arithmetic: the small levels go to ONNX Runtime (microseconds per call) when it is here.
+        self._small_pnet = None
+        if executor == "openvino" and installed("onnxruntime"):
+            self._small_pnet = Net(pnet, "onnxruntime", threads=1)
         lanes, threads = pnet_lanes(executor)
         self._lanes = [self._pnet] if lanes == 1 else [Net(pnet, executor, threads) for _ in range(lanes)]
         self._rnet = Net(rnet, executor)
@@ -112,6 +120,11 @@ class OnnxMTCNN:
         self._tick("pnet nms", start)
         return out
 
+    def _net_for(self, level: np.ndarray, net=None):
+        if self._small_pnet is not None and level.shape[0] * level.shape[1] < SMALL_LEVEL_PIXELS:
+            return self._small_pnet
+        return net or self._pnet
+
     def _pyramid_in_order(self, image: np.ndarray, levels: list) -> list[np.ndarray]:
         """One PNet call at a time (all threads each); the resizes run ahead on a helper thread,
         as TensorFlow's executor overlaps them in fast_pnet's graph."""
@@ -122,7 +135,7 @@ class OnnxMTCNN:
             start = time.perf_counter()
             level = future.result()
             start = self._tick(f"pnet resize wait L{k}", start)
-            reg, prob = self._pnet.run({"image": level[None]})
+            reg, prob = self._net_for(level).run({"image": level[None]})
             start = self._tick(f"pnet net L{k}", start)
             boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
             per_level.append(fb.nms(boxes, p.nms_pnet_scale, "union"))
@@ -136,7 +149,7 @@ class OnnxMTCNN:
             start = time.perf_counter()
             level = area_resize(image, size)
             start = self._tick(f"pnet resize L{k}", start)
-            reg, prob = net.run({"image": level[None]})
+            reg, prob = self._net_for(level, net).run({"image": level[None]})
             start = self._tick(f"pnet net L{k}", start)
             boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
             out.append((k, fb.nms(boxes, p.nms_pnet_scale, "union")))

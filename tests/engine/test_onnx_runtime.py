@@ -15,6 +15,7 @@ bench/engine_throughput.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,16 +121,22 @@ def test_embeddings_match_tensorflow(executor, model, models_dir, photos, tf_eng
     assert cosines.min() >= MIN_COSINE, (model, executor, float(cosines.min()))
 
 
-def test_default_runtime_is_onnx_without_tensorflow(models_dir: Path, deepface_pairs: Path) -> None:
-    """The engine's default (FACECORE_RUNTIME unset: auto) runs detect + embed with no TensorFlow."""
+def test_worker_and_api_on_the_default_runtime_never_import_tensorflow(
+    models_dir: Path, deepface_pairs: Path
+) -> None:
+    """A worker process (Django, the API and the worker's tasks imported; the engine warmed and
+    run) on the default runtime (FACECORE_RUNTIME unset: auto) has no TensorFlow in sys.modules."""
     code = (
-        "import sys; from facecore.engine import Engine; e = Engine(); "
+        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+        "django.setup(); import api.urls, worker.tasks; "
+        "from facecore.engine import get_engine; e = get_engine(); "
         f"r = e.analyze([open({str(deepface_pairs / 'couple.jpg')!r}, 'rb').read()]); "
         "assert r[0].faces and r[0].faces[0].embedding is not None; "
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
         "print(e.detector.name, e.embedder().executor)"
     )
-    env = {"FACECORE_MODELS_DIR": str(models_dir), "PATH": "/usr/bin:/bin"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACECORE_RUNTIME", "DJANGO_SETTINGS"))}
+    env["FACECORE_MODELS_DIR"] = str(models_dir)
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=False
     )
