@@ -116,6 +116,7 @@ format: $(STAMP)
 bench-engine: models-all
 	$(BIN)/python -m bench.calibrate
 	$(BIN)/python -m bench.engine_throughput
+	$(BIN)/python -m bench.engine_ab
 	$(BIN)/python -m bench.engine_profile
 	$(BIN)/python -m bench.engine_latency
 	$(BIN)/python -m bench.engine_footprint

@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"Command: `python -m bench.engine_profile{' --limit ' + str(args.limit) if args.limit else ''}`",
             "",
-            f"{n} deepface-pairs photos (≤ 1024 px), one image per call, both detectors interleaved; "
+            f"{n} deepface-pairs photos (≤ 1024 px), one image per call, both detectors interleaved in one "
+            "process (each slows the other a little: TensorFlow's and OpenVINO's thread pools spin after "
+            'their calls; the before/after ratio is in "Engine before/after", separate processes); '
             f"ms per image. Candidates per image: RNet {tf_count.counts[24] / n:.0f} (TF) / "
             f"{ox_count.counts[24] / n:.0f} (ONNX), ONet {tf_count.counts[48] / n:.1f} / {ox_count.counts[48] / n:.1f}.",
             "",

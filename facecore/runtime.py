@@ -29,7 +29,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 RUNTIME_CHOICES = ("auto", "onnx", "openvino", "onnxruntime", "tensorflow")
-OPENVINO_SHAPE_CACHE = 0
+OPENVINO_SHAPE_CACHE = 64
 EXECUTORS = ("openvino", "onnxruntime")
 
 
@@ -95,9 +95,11 @@ class Net:
             config: dict = {
                 "INFERENCE_PRECISION_HINT": "f32",
                 "PERFORMANCE_HINT": "LATENCY",
-                # Kernels and buffers cached per input shape: PNet sees a new shape per pyramid
-                # level of every image size, and the default (5000) grew a worker by ~350 MB
-                # over 64 photos; without the cache detection was no slower (bench A/B).
+                # Kernels and buffers cached per input shape (LRU). Without it each call pays its
+                # set-up (+30% CPU on a camera's repeated image size); with the default (5000) a
+                # worker grew by ~350 MB over 64 photos of different sizes (a shape per pyramid
+                # level per size). 64 holds one or two image sizes' levels and the RNet/ONet
+                # batch buckets (onnx_mtcnn.pad_batch).
                 "CPU_RUNTIME_CACHE_CAPACITY": OPENVINO_SHAPE_CACHE,
             }
             if threads > 0:

@@ -10,7 +10,6 @@ detector to it on the shared photos.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import defaultdict
@@ -23,21 +22,23 @@ from facecore.detectors import fast_boxes as fb
 from facecore.detectors.base import DETECTION_COLUMNS
 from facecore.detectors.fast_boxes import MTCNNParams, as_rgb, to_output
 from facecore.detectors.pixel_ops import area_resize, crop_and_resize
-from facecore.runtime import inference_threads, installed
+from facecore.runtime import installed
 
 SMALL_LEVEL_PIXELS = 12_000
 """Pyramid levels under this area (about 110x110) run on ONNX Runtime next to OpenVINO."""
 
 
-def pnet_lanes(executor: str) -> tuple[int, int]:
-    """(lanes, threads per lane) for PNet: on OpenVINO's CPU, two lanes of half the cores each
-    (``FACECORE_INFERENCE_THREADS`` > 0 sets the threads per lane); one lane elsewhere."""
-    if executor != "openvino":
-        return 1, 0
-    cpus = os.cpu_count() or 1
-    if cpus < 2:
-        return 1, 0
-    return 2, inference_threads() or max(1, cpus // 2)
+BATCH_BUCKET = 16
+
+
+def pad_batch(patches: np.ndarray) -> np.ndarray:
+    """Patches padded with zeros to a multiple of ``BATCH_BUCKET``: the runtime then sees a few
+    batch sizes instead of one per candidate count, and keeps their set-up cached (outputs of
+    the real rows are unchanged; callers read the first ``len(patches)`` rows)."""
+    extra = -len(patches) % BATCH_BUCKET
+    if not extra:
+        return patches
+    return np.concatenate([patches, np.zeros((extra, *patches.shape[1:]), patches.dtype)])
 
 
 def normalize(image: np.ndarray) -> np.ndarray:
@@ -76,16 +77,11 @@ class OnnxMTCNN:
         self._small_pnet = None
         if executor == "openvino" and installed("onnxruntime"):
             self._small_pnet = Net(pnet, "onnxruntime", threads=1)
-        lanes, threads = pnet_lanes(executor)
-        self._lanes = [self._pnet] if lanes == 1 else [Net(pnet, executor, threads) for _ in range(lanes)]
         self._rnet = Net(rnet, executor)
         self._onet = Net(onet, executor)
         self.executor = executor
         self._lock = threading.Lock()
         self._resizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtcnn-resize")
-        self._lane_pool = ThreadPoolExecutor(
-            max_workers=max(1, len(self._lanes) - 1), thread_name_prefix="mtcnn-pnet"
-        )
         self.timer: StageTimer | None = None
         self._warm_up()
 
@@ -108,10 +104,7 @@ class OnnxMTCNN:
             for scale in fb.pyramid_scales(width, height, min_face_size, p.scale_factor)
         ]
         levels = [(scale, size) for scale, size in levels if min(size) >= fb.PNET_CELL]
-        if len(self._lanes) > 1 and len(levels) > 1:
-            per_level = self._pyramid_in_lanes(image, levels)
-        else:
-            per_level = self._pyramid_in_order(image, levels)
+        per_level = self._pyramid_in_order(image, levels)
         if not per_level:
             return np.empty((0, 5), dtype=np.float64)
         start = time.perf_counter()
@@ -120,10 +113,10 @@ class OnnxMTCNN:
         self._tick("pnet nms", start)
         return out
 
-    def _net_for(self, level: np.ndarray, net=None):
+    def _net_for(self, level: np.ndarray):
         if self._small_pnet is not None and level.shape[0] * level.shape[1] < SMALL_LEVEL_PIXELS:
             return self._small_pnet
-        return net or self._pnet
+        return self._pnet
 
     def _pyramid_in_order(self, image: np.ndarray, levels: list) -> list[np.ndarray]:
         """One PNet call at a time (all threads each); the resizes run ahead on a helper thread,
@@ -142,40 +135,6 @@ class OnnxMTCNN:
             self._tick(f"pnet boxes L{k}", start)
         return per_level
 
-    def _lane(self, net, image: np.ndarray, jobs: list) -> list[tuple[int, np.ndarray]]:
-        p = self.params
-        out = []
-        for k, scale, size in jobs:
-            start = time.perf_counter()
-            level = area_resize(image, size)
-            start = self._tick(f"pnet resize L{k}", start)
-            reg, prob = self._net_for(level, net).run({"image": level[None]})
-            start = self._tick(f"pnet net L{k}", start)
-            boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
-            out.append((k, fb.nms(boxes, p.nms_pnet_scale, "union")))
-            self._tick(f"pnet boxes L{k}", start)
-        return out
-
-    def _pyramid_in_lanes(self, image: np.ndarray, levels: list) -> list[np.ndarray]:
-        """The levels split over lanes of equal work (the largest level alone is about half the
-        pyramid), each lane resizing and running its own levels on its own single-threaded PNet:
-        no thread waits on another inside a small convolution. Results are put back in level
-        order, so the boxes and their order are those of one level after the other."""
-        loads = [0] * len(self._lanes)
-        jobs: list[list] = [[] for _ in self._lanes]
-        for k in sorted(range(len(levels)), key=lambda i: -levels[i][1][0] * levels[i][1][1]):
-            lane = loads.index(min(loads))
-            jobs[lane].append((k, levels[k][0], levels[k][1]))
-            loads[lane] += levels[k][1][0] * levels[k][1][1]
-        futures = [
-            self._lane_pool.submit(self._lane, net, image, work)
-            for net, work in zip(self._lanes[1:], jobs[1:], strict=True)
-        ]
-        results = self._lane(self._lanes[0], image, jobs[0])
-        for future in futures:
-            results += future.result()
-        return [boxes for _, boxes in sorted(results, key=lambda kb: kb[0])]
-
     def _patches(self, images: list[np.ndarray], boxes: list[np.ndarray], side: int) -> np.ndarray:
         crops = [
             crop_and_resize(img, fb.crop_boxes(b, img.shape[0], img.shape[1]), side)
@@ -191,7 +150,7 @@ class OnnxMTCNN:
         start = time.perf_counter()
         patches = self._patches(images, boxes, 24)
         start = self._tick("rnet crop", start)
-        offsets, scores = self._rnet.run({"patches": patches})
+        offsets, scores = self._rnet.run({"patches": pad_batch(patches)})
         start = self._tick("rnet net", start)
         out, first = [], 0
         for b in boxes:
@@ -212,7 +171,7 @@ class OnnxMTCNN:
         start = time.perf_counter()
         patches = self._patches(images, boxes, 48)
         start = self._tick("onet crop", start)
-        offsets, landmarks, scores = self._onet.run({"patches": patches})
+        offsets, landmarks, scores = self._onet.run({"patches": pad_batch(patches)})
         start = self._tick("onet net", start)
         out, first = [], 0
         for img, b in zip(images, boxes, strict=True):
