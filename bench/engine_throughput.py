@@ -222,7 +222,8 @@ def _agreement_text(runs: list[Method], r: Method) -> str:
         twin = next((m for m in runs if m.name == "(d)" + r.name[3:]), None)
         return "vs (d): " + engine_agreement(twin.results, r.results) if twin else r.note
     if r.name.startswith("(d)"):
-        return "reference for (e)"
+        with_onnx = any(m.name.startswith("(e)") for m in runs)
+        return "reference for (e)" if with_onnx else "same detector as (b)/(c)"
     return agree(runs[0].results, r.results)
 
 
