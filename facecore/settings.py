@@ -12,6 +12,7 @@ from environs import Env
 from marshmallow.validate import OneOf, Range
 
 from facecore.embedders import MODEL_NAMES
+from facecore.runtime import RUNTIME_CHOICES
 
 DETECTOR_CHOICES = ("fast", "mtcnn")
 
@@ -38,6 +39,8 @@ class EngineSettings:
     default_model: str = "facenet"
     detector: str = "fast"
     """``fast`` (facecore.detectors.fast_mtcnn) or ``mtcnn`` (the PyPI package); same weights."""
+    runtime: str = "auto"
+    """``auto``, ``onnx`` or ``tensorflow``: what runs MTCNN and FaceNet (``facecore.runtime``)."""
     models_dir: Path = field(default_factory=lambda: _repo_var() / "models")
     """Where fetched weights live (``python -m facecore models fetch``)."""
 
@@ -59,5 +62,6 @@ class EngineSettings:
             min_face_size=env.int("FACECORE_MIN_FACE_SIZE", d.min_face_size, validate=positive),
             default_model=env.str("FACECORE_DEFAULT_MODEL", d.default_model, validate=OneOf(MODEL_NAMES)),
             detector=env.str("FACECORE_DETECTOR", d.detector, validate=OneOf(DETECTOR_CHOICES)),
+            runtime=env.str("FACECORE_RUNTIME", d.runtime, validate=OneOf(RUNTIME_CHOICES)),
             models_dir=default_models_dir(),
         )

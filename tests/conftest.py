@@ -30,7 +30,9 @@ REAL_FIXTURES = {
     "s3_server", "redis_worker", "rabbitmq_worker", "warm_engine", "engine", "runall", "browser",
     "gunicorn_server",
 }  # fmt: skip
-REAL_MODULES = {"test_embedders", "test_fast_mtcnn", "test_mtcnn_package", "test_fetch", "test_cli"}
+REAL_MODULES = {
+    "test_embedders", "test_fast_mtcnn", "test_mtcnn_package", "test_fetch", "test_cli", "test_onnx_runtime",
+}  # fmt: skip
 
 
 def fast_tier(config) -> bool:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from kombu.exceptions import KombuError
 
+from facecore.runtime import release_memory
 from images import migration, pipeline, reconcile, signals, webhooks
 from images.models import ModelMigration
 from infra import dispatch
@@ -75,6 +76,8 @@ def process_image(self, image_id: str) -> None:
         pipeline.mark_failed(image_id, exc.code, exc.message)
     except TRANSIENT_ERRORS as exc:
         retry_later(self, image_id, exc)
+    finally:
+        release_memory()
 
 
 def retry_delay(retries: int) -> float:

@@ -8,11 +8,29 @@ fast detector keeps the same boxes as the package.  Boxes here are ``(N, 5)`` fl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from facecore.detectors.base import DETECTION_COLUMNS
 
 PNET_STRIDE = 2
 PNET_CELL = 12
 _NMS_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class MTCNNParams:
+    """Stage parameters; the defaults are the ``mtcnn`` package's."""
+
+    scale_factor: float = 0.709
+    threshold_pnet: float = 0.6
+    threshold_rnet: float = 0.7
+    threshold_onet: float = 0.8
+    nms_pnet_scale: float = 0.5
+    nms_pnet_all: float = 0.7
+    nms_rnet: float = 0.7
+    nms_onet: float = 0.7
 
 
 def pyramid_scales(
@@ -130,3 +148,28 @@ def place_landmarks(landmarks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 def crop_boxes(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
     """Boxes -> ``tf.image.crop_and_resize`` coordinates (y1, x1, y2, x2), normalized as the package does."""
     return boxes[:, [1, 0, 3, 2]] / np.asarray([[height, width, height, width]], dtype=np.float64)
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """Grey (H, W) or RGBA input is accepted too; detection only looks at RGB."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image[:, :, :3]
+
+
+def to_output(rows: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Package rows (box, score, x1..x5, y1..y5) -> our columns, boxes clipped to the image.
+
+    Boxes are clipped to ``[0, width] x [0, height]`` (our boxes' max side is exclusive);
+    landmarks are left as predicted, as the package does by default.
+    """
+    out = np.empty((len(rows), DETECTION_COLUMNS), dtype=np.float32)
+    out[:, 0] = np.clip(rows[:, 0], 0, width)
+    out[:, 1] = np.clip(rows[:, 1], 0, height)
+    out[:, 2] = np.clip(rows[:, 2], 0, width)
+    out[:, 3] = np.clip(rows[:, 3], 0, height)
+    out[:, 4] = rows[:, 4]
+    out[:, 5::2] = rows[:, 5:10]
+    out[:, 6::2] = rows[:, 10:15]
+    return out

@@ -16,28 +16,14 @@ the output is the package's up to float rounding (|Δp| < 1e-6, < 0.001 px on th
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from facecore.detectors import fast_boxes as fb
 from facecore.detectors.base import DETECTION_COLUMNS
+from facecore.detectors.fast_boxes import MTCNNParams, as_rgb, to_output
 from facecore.detectors.fast_pnet import PNetPyramid
-
-
-@dataclass(frozen=True)
-class MTCNNParams:
-    """Stage parameters; the defaults are the ``mtcnn`` package's."""
-
-    scale_factor: float = 0.709
-    threshold_pnet: float = 0.6
-    threshold_rnet: float = 0.7
-    threshold_onet: float = 0.8
-    nms_pnet_scale: float = 0.5
-    nms_pnet_all: float = 0.7
-    nms_rnet: float = 0.7
-    nms_onet: float = 0.7
 
 
 def _load_networks() -> tuple[tf.keras.Model, tf.keras.Model, tf.keras.Model]:
@@ -54,14 +40,6 @@ def _load_networks() -> tuple[tf.keras.Model, tf.keras.Model, tf.keras.Model]:
         net.set_weights(load_weights(weights))
         nets.append(net)
     return nets[0], nets[1], nets[2]
-
-
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    """Grey (H, W) or RGBA input is accepted too; detection only looks at RGB."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        return np.repeat(image[:, :, None], 3, axis=2)
-    return image[:, :, :3]
 
 
 def _normalize(image: np.ndarray) -> tf.Tensor:
@@ -168,7 +146,7 @@ class FastMTCNN:
             rows = np.concatenate([kept, marks.astype(np.float64)], axis=1)
             rows = rows[rows[:, 4] > p.threshold_onet]
             rows = fb.nms(fb.sort_desc(rows), p.nms_onet, "min")
-            out.append(_to_output(rows, img.shape[0], img.shape[1]))
+            out.append(to_output(rows, img.shape[0], img.shape[1]))
             start = stop
         return out
 
@@ -178,25 +156,8 @@ class FastMTCNN:
         """RGB uint8 arrays -> one (K, 15) float32 array per image (see ``base.DETECTION_COLUMNS``)."""
         if not images:
             return []
-        normalized = [_normalize(_as_rgb(img)) for img in images]
+        normalized = [_normalize(as_rgb(img)) for img in images]
         with self._lock:
             boxes = [self._proposals(img, min_face_size) for img in normalized]
             boxes = self._refine_rnet(normalized, boxes)
             return self._refine_onet(normalized, boxes)
-
-
-def _to_output(rows: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Package rows (box, score, x1..x5, y1..y5) -> our columns, boxes clipped to the image.
-
-    Boxes are clipped to ``[0, width] x [0, height]`` (our boxes' max side is exclusive);
-    landmarks are left as predicted, as the package does by default.
-    """
-    out = np.empty((len(rows), DETECTION_COLUMNS), dtype=np.float32)
-    out[:, 0] = np.clip(rows[:, 0], 0, width)
-    out[:, 1] = np.clip(rows[:, 1], 0, height)
-    out[:, 2] = np.clip(rows[:, 2], 0, width)
-    out[:, 3] = np.clip(rows[:, 3], 0, height)
-    out[:, 4] = rows[:, 4]
-    out[:, 5::2] = rows[:, 5:10]
-    out[:, 6::2] = rows[:, 10:15]
-    return out

@@ -31,7 +31,9 @@ def embedder_class(name: str) -> type:
 
 
 def get_embedder(name: str, models_dir: Path | str) -> Embedder:
-    """Load model ``name`` (slow: builds the network and reads weights). Call once per process.
+    """Load model ``name`` on its reference runtime (TensorFlow, or dlib) (slow: builds the network
+    and reads weights). Call once per process. The engine runs the ONNX form instead where the
+    runtime setting says so (``Engine.embedder``, ``facecore.onnx_models.use_onnx``).
 
     Raises ``ModelUnavailableError`` when the weights are not in ``models_dir``.
     """
