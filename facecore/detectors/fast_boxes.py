@@ -173,3 +173,47 @@ def to_output(rows: np.ndarray, height: int, width: int) -> np.ndarray:
     out[:, 5::2] = rows[:, 5:10]
     out[:, 6::2] = rows[:, 10:15]
     return out
+
+
+def rnet_candidates(
+    boxes: list[np.ndarray], offsets: np.ndarray, scores: np.ndarray, params: MTCNNParams
+) -> list[np.ndarray]:
+    """RNet's outputs for every image's boxes in one batch (rows beyond them, padding, are
+    ignored) -> each image's boxes kept by RNet, refined, merged and squared for ONet."""
+    out, first = [], 0
+    for b in boxes:
+        stop = first + len(b)
+        kept = refine(b, offsets[first:stop])
+        kept[:, 4] = scores[first:stop, 1]
+        kept = kept[kept[:, 4] > params.threshold_rnet]
+        out.append(to_square(nms(sort_desc(kept), params.nms_rnet, "union")))
+        first = stop
+    return out
+
+
+def onet_detections(
+    shapes: list[tuple[int, ...]],
+    boxes: list[np.ndarray],
+    offsets: np.ndarray,
+    landmarks: np.ndarray,
+    scores: np.ndarray,
+    params: MTCNNParams,
+) -> list[np.ndarray]:
+    """ONet's outputs for every image's boxes in one batch -> each image's detections (see
+    ``base.DETECTION_COLUMNS``), clipped to its ``shape`` (height, width, ...)."""
+    empty = np.empty((0, DETECTION_COLUMNS), dtype=np.float32)
+    out, first = [], 0
+    for shape, b in zip(shapes, boxes, strict=True):
+        stop = first + len(b)
+        if not len(b):
+            out.append(empty)
+            continue
+        marks = place_landmarks(landmarks[first:stop], b)
+        kept = refine(b, offsets[first:stop])
+        kept[:, 4] = scores[first:stop, 1]
+        rows = np.concatenate([kept, marks.astype(np.float64)], axis=1)
+        rows = rows[rows[:, 4] > params.threshold_onet]
+        rows = nms(sort_desc(rows), params.nms_onet, "min")
+        out.append(to_output(rows, shape[0], shape[1]))
+        first = stop
+    return out

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from facecore.detectors import fast_boxes as fb
 from facecore.detectors.base import DETECTION_COLUMNS
-from facecore.detectors.fast_boxes import MTCNNParams, as_rgb, to_output
+from facecore.detectors.fast_boxes import MTCNNParams, as_rgb
 from facecore.detectors.fast_pnet import PNetPyramid
 
 
@@ -118,15 +118,7 @@ class FastMTCNN:
         if not any(len(b) for b in boxes):
             return boxes
         offsets, scores = (t.numpy() for t in self._rnet_call(self._patches(images, boxes, 24)))
-        out, start = [], 0
-        for b in boxes:
-            stop = start + len(b)
-            kept = fb.refine(b, offsets[start:stop])
-            kept[:, 4] = scores[start:stop, 1]
-            kept = kept[kept[:, 4] > p.threshold_rnet]
-            out.append(fb.to_square(fb.nms(fb.sort_desc(kept), p.nms_rnet, "union")))
-            start = stop
-        return out
+        return fb.rnet_candidates(boxes, offsets, scores, p)
 
     def _refine_onet(self, images: list[tf.Tensor], boxes: list[np.ndarray]) -> list[np.ndarray]:
         p = self.params
@@ -134,21 +126,7 @@ class FastMTCNN:
         if not any(len(b) for b in boxes):
             return [empty for _ in boxes]
         offsets, landmarks, scores = (t.numpy() for t in self._onet_call(self._patches(images, boxes, 48)))
-        out, start = [], 0
-        for img, b in zip(images, boxes, strict=True):
-            stop = start + len(b)
-            if not len(b):
-                out.append(empty)
-                continue
-            marks = fb.place_landmarks(landmarks[start:stop], b)
-            kept = fb.refine(b, offsets[start:stop])
-            kept[:, 4] = scores[start:stop, 1]
-            rows = np.concatenate([kept, marks.astype(np.float64)], axis=1)
-            rows = rows[rows[:, 4] > p.threshold_onet]
-            rows = fb.nms(fb.sort_desc(rows), p.nms_onet, "min")
-            out.append(to_output(rows, img.shape[0], img.shape[1]))
-            start = stop
-        return out
+        return fb.onet_detections([img.shape for img in images], boxes, offsets, landmarks, scores, p)
 
     # -- protocol -----------------------------------------------------------------------------
 

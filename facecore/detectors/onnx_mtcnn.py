@@ -20,7 +20,7 @@ import numpy as np
 
 from facecore.detectors import fast_boxes as fb
 from facecore.detectors.base import DETECTION_COLUMNS
-from facecore.detectors.fast_boxes import MTCNNParams, as_rgb, to_output
+from facecore.detectors.fast_boxes import MTCNNParams, as_rgb
 from facecore.detectors.pixel_ops import area_resize, crop_and_resize
 from facecore.runtime import installed
 
@@ -152,14 +152,7 @@ class OnnxMTCNN:
         start = self._tick("rnet crop", start)
         offsets, scores = self._rnet.run({"patches": pad_batch(patches)})
         start = self._tick("rnet net", start)
-        out, first = [], 0
-        for b in boxes:
-            stop = first + len(b)
-            kept = fb.refine(b, offsets[first:stop])
-            kept[:, 4] = scores[first:stop, 1]
-            kept = kept[kept[:, 4] > p.threshold_rnet]
-            out.append(fb.to_square(fb.nms(fb.sort_desc(kept), p.nms_rnet, "union")))
-            first = stop
+        out = fb.rnet_candidates(boxes, offsets, scores, p)
         self._tick("rnet boxes", start)
         return out
 
@@ -173,20 +166,7 @@ class OnnxMTCNN:
         start = self._tick("onet crop", start)
         offsets, landmarks, scores = self._onet.run({"patches": pad_batch(patches)})
         start = self._tick("onet net", start)
-        out, first = [], 0
-        for img, b in zip(images, boxes, strict=True):
-            stop = first + len(b)
-            if not len(b):
-                out.append(empty)
-                continue
-            marks = fb.place_landmarks(landmarks[first:stop], b)
-            kept = fb.refine(b, offsets[first:stop])
-            kept[:, 4] = scores[first:stop, 1]
-            rows = np.concatenate([kept, marks.astype(np.float64)], axis=1)
-            rows = rows[rows[:, 4] > p.threshold_onet]
-            rows = fb.nms(fb.sort_desc(rows), p.nms_onet, "min")
-            out.append(to_output(rows, img.shape[0], img.shape[1]))
-            first = stop
+        out = fb.onet_detections([img.shape for img in images], boxes, offsets, landmarks, scores, p)
         self._tick("onet boxes", start)
         return out
 
