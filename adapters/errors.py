@@ -11,18 +11,16 @@ logged and answered as ``internal_error`` in the layer's shape (never an HTML pa
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from api.errors import as_service_error, database_error, retry_after
+from api.errors import as_service_error, last_resort_error, retry_after
 from infra.errors import ErrorCode, ServiceError
 
 log = logging.getLogger(__name__)
@@ -75,9 +73,5 @@ class Shape:
         return not_found
 
     def server_error(self) -> JsonResponse:
-        """Django's last resort (handler500) on the layer's paths; a database that is busy or
-        down is still a 503 with ``Retry-After``."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OperationalError | InterfaceError):
-            return self.json(database_error(exc))
-        return self.json(ServiceError(ErrorCode.INTERNAL_ERROR, "Internal server error."))
+        """Django's last resort (handler500) on the layer's paths (api.errors.last_resort_error)."""
+        return self.json(last_resort_error())

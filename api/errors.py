@@ -137,13 +137,18 @@ def csrf_failure(request, reason: str = "") -> JsonResponse:
     return django_csrf_failure(request, reason)
 
 
-def json_server_error(request) -> JsonResponse:
-    """Django's last resort (an exception outside DRF's views: a middleware, the admin). A
-    database that is busy or down is still a 503 with ``Retry-After``, never a 500."""
+def last_resort_error() -> ServiceError:
+    """What Django's handler500 answers for the exception being handled (one raised outside DRF's
+    views: a middleware, the admin): a database that is busy or down is still a 503
+    (``database_error``), anything else ``internal_error``."""
     exc = sys.exc_info()[1]
     if isinstance(exc, OperationalError | InterfaceError):
-        return json_service_error(database_error(exc))
-    return json_error(ErrorCode.INTERNAL_ERROR, "Internal server error.")
+        return database_error(exc)
+    return ServiceError(ErrorCode.INTERNAL_ERROR, "Internal server error.")
+
+
+def json_server_error(request) -> JsonResponse:
+    return json_service_error(last_resort_error())
 
 
 def json_bad_request(request, exception=None) -> JsonResponse:

