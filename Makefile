@@ -88,8 +88,10 @@ test: models-all compreface-sdk deepstack-clients lint browser-deps portability-
 ## test-pythons: install and run the fast tier on the other supported Pythons found (pyenv's or the PATH's; make test runs .venv's)
 test-pythons:
 	@for v in $(OTHER_PYTHONS); do \
-		py=$$(command -v python$$v || ls -d $$HOME/.pyenv/versions/$$v*/bin/python$$v 2>/dev/null | tail -1); \
-		if [ -z "$$py" ]; then echo "Python $$v: not found, skipped"; continue; fi; \
+		py=; for c in $$(command -v python$$v) $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null | sort -V); do \
+			if $$c -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "'$$v'")' >/dev/null 2>&1; then py=$$c; fi; \
+		done; \
+		if [ -z "$$py" ]; then echo "Python $$v: no working interpreter found (PATH or pyenv), skipped"; continue; fi; \
 		echo "== Python $$v ($$py)"; \
 		$(MAKE) --no-print-directory PYTHON=$$py VENV=.venv-py$$v test-fast || exit 1; \
 	done
