@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-pythons lint format models models-all compreface-sdk browser-deps portability-deps check-portable screenshots bench-engine bench-accuracy bench-recognition bench-lfw bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search bench-load clean
+.PHONY: run test test-fast test-pythons lint format models models-all compreface-sdk browser-deps portability-deps check-portable screenshots bench-engine bench-accuracy bench-recognition bench-lfw bench-review bench-metrics bench-migration bench-import bench-cli bench-service bench-search bench-load bench-sync clean
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -128,7 +128,7 @@ bench-engine: models-all
 bench-accuracy: models-all
 	$(BIN)/python -m bench.accuracy
 
-## bench-service: the service (runall; filesystem, Redis, RabbitMQ brokers) vs the engine on the same photos -> docs/benchmarks.md
+## bench-service: the service (runall; embedded Valkey, Redis, RabbitMQ brokers) vs the engine on the same photos -> docs/benchmarks.md
 bench-service: models
 	$(BIN)/python -m bench.service
 
@@ -140,9 +140,14 @@ bench-recognition: models-all
 bench-load: models
 	$(BIN)/python -m bench.load --write
 
-## bench-lfw: LFW protocol, calibration of the decision rule and open-set identification on lfw-dev -> docs/benchmarks.md
+## bench-lfw: LFW protocol, calibration of the decision rule, open-set identification and the models' ceiling on lfw-dev -> docs/benchmarks.md
 bench-lfw: models-all
 	$(BIN)/python -m bench.lfw
+	$(BIN)/python -m bench.lfw_ceiling --models facenet facenet512 dlib
+
+## bench-sync: one synchronous recognize of a 1280x960 photo on an idle runall with 1,000 subjects, TensorFlow beside the default runtime -> docs/benchmarks.md
+bench-sync: models-all
+	$(BIN)/python -m bench.sync_recognize
 
 ## bench-search: vector search at 1M faces, one application and 1,000 applications -> docs/benchmarks.md
 bench-search: $(STAMP)

@@ -19,6 +19,7 @@ import json
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,15 +57,21 @@ def before(face, prediction_count: int = 1) -> list[dict]:
     ]
 
 
-def run() -> dict:
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+@dataclass
+class Gallery:
+    """lfw-dev's cached faces and facenet embeddings, and the people chosen as subjects."""
 
-    from images.models import Face, Image
-    from recognition.models import Subject
-    from recognition.predictions import subject_predictions
-    from tenants.models import Application
+    images: list[dict]
+    arrays: dict[str, np.ndarray]
+    rows_of: dict[str, list[int]]
+    people: list[str]
+    """People with two or more photos (their first two are examples, the rest probes)."""
+    singles: list[str]
+    chosen: list[str]
+    """``people`` plus single-photo people up to ``SUBJECTS``."""
 
+
+def gallery(subjects: int = SUBJECTS) -> Gallery:
     detections = lfw_data.detect_all()
     arrays = lfw_data.embed_all("facenet", detections)
     images = detections["images"]
@@ -74,31 +81,61 @@ def run() -> dict:
     people = sorted(p for p, rows in rows_of.items() if len(rows) >= 2)
     singles = sorted(p for p, rows in rows_of.items() if len(rows) == 1)
     rng = np.random.default_rng(0)
-    chosen = list(people) + list(rng.choice(singles, SUBJECTS - len(people), replace=False))
+    chosen = list(people) + list(rng.choice(singles, subjects - len(people), replace=False))
+    return Gallery(images, arrays, rows_of, people, singles, chosen)
+
+
+def enrol(app, g: Gallery) -> list:
+    """One subject per chosen person in ``app``, with up to two example faces each (bulk insert,
+    real embeddings and qualities; no engine, no object store)."""
+    from images.models import Face, Image
+    from recognition.models import Subject
+
+    faces = []
+    for person in g.chosen:
+        subject = Subject.objects.create(application=app, name=person)
+        for row in g.rows_of[person][:2]:
+            image = Image.objects.create(
+                application=app, purpose="example", status="done", object_key=f"x/{uuid.uuid4()}"
+            )
+            r = g.images[row]
+            face = r["faces"][r["centre"]]
+            x0, y0, x1, y1 = face["box"]
+            faces.append(
+                Face(
+                    application=app, image=image, x_min=x0, y_min=y0, x_max=x1, y_max=y1,
+                    probability=face["probability"], embedding=g.arrays["plain"][row], model="facenet",
+                    subject=subject, quality=face["quality"],
+                )
+            )  # fmt: skip
+    Face.objects.bulk_create(faces)
+    return faces
+
+
+def run() -> dict:
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from images.models import Face
+    from recognition.predictions import subject_predictions
+    from tenants.models import Application
+
+    g = gallery()
+    images, arrays, rows_of, people, singles, chosen = (
+        g.images,
+        g.arrays,
+        g.rows_of,
+        g.people,
+        g.singles,
+        g.chosen,
+    )
     setup_test_environment()
     name = f"facecore_bench_recognize_{uuid.uuid4().hex[:8]}"
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         app = Application.objects.create(name="bench-recognize")
-        faces = []
-        for person in chosen:
-            subject = Subject.objects.create(application=app, name=person)
-            for row in rows_of[person][:2] if person in people else rows_of[person]:
-                image = Image.objects.create(
-                    application=app, purpose="example", status="done", object_key=f"x/{uuid.uuid4()}"
-                )
-                r = images[row]
-                face = r["faces"][r["centre"]]
-                x0, y0, x1, y1 = face["box"]
-                faces.append(
-                    Face(
-                        application=app, image=image, x_min=x0, y_min=y0, x_max=x1, y_max=y1,
-                        probability=face["probability"], embedding=arrays["plain"][row], model="facenet",
-                        subject=subject, quality=face["quality"],
-                    )
-                )  # fmt: skip
-        Face.objects.bulk_create(faces)
+        faces = enrol(app, g)
         probe_rows = [rows_of[p][2] for p in people if len(rows_of[p]) > 2][: PROBES // 2]
         probe_rows += [rows_of[p][0] for p in singles if p not in chosen][: PROBES - len(probe_rows)]
         probes = [

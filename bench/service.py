@@ -129,20 +129,27 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def runall(broker_url: str, log_path: Path, repo: Path = REPO) -> Iterator[tuple[str, str, str]]:
-    """``manage.py runall`` of the checkout ``repo`` on a fresh data folder: yields (base URL, API
-    key, faces queue). An empty ``broker_url`` keeps the embedded default's broker."""
+def runall(
+    broker_url: str, log_path: Path, repo: Path = REPO, extra_env: dict[str, str] | None = None,
+    data_dir: Path | None = None,
+) -> Iterator[tuple[str, str, str]]:  # fmt: skip
+    """``manage.py runall`` of the checkout ``repo`` on a fresh data folder (``data_dir``, else a
+    temporary one): yields (base URL, API key, faces queue). An empty ``broker_url`` keeps the
+    embedded default's broker; ``extra_env`` is added to runall's environment."""
     port = free_port()
     run_id = uuid.uuid4().hex[:8]
     faces_queue = f"bench-faces-{run_id}"
-    with tempfile.TemporaryDirectory(prefix="facecore-bench-") as data_dir:
+    with contextlib.ExitStack() as stack:
+        if data_dir is None:
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="facecore-bench-"))
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "S3_ENDPOINT")}
         env.update(
-            FACECORE_DATA_DIR=data_dir,
+            FACECORE_DATA_DIR=str(data_dir),
             FACECORE_FACES_QUEUE=faces_queue,
             FACECORE_WEBHOOKS_QUEUE=f"bench-webhooks-{run_id}",
             CELERY_BROKER_URL=broker_url,
             FACECORE_LOG_LEVEL="INFO",
+            **(extra_env or {}),
         )
         if not broker_url:
             env.pop("CELERY_BROKER_URL")

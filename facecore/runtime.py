@@ -46,21 +46,27 @@ def cuda_available() -> bool:
     """ONNX Runtime has the CUDA provider and a GPU answers (checked once per process)."""
     global _cuda
     if _cuda is None:
-        _cuda = False
-        if installed("onnxruntime"):
-            import onnxruntime as ort
-
-            if "CUDAExecutionProvider" in ort.get_available_providers():
-                try:
-                    import ctypes
-
-                    cuda = ctypes.CDLL("libcuda.so.1")
-                    count = ctypes.c_int(0)
-                    _cuda = cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
-                    _cuda = _cuda and count.value > 0
-                except OSError:
-                    _cuda = False
+        _cuda = gpu_answers() and installed("onnxruntime") and _onnxruntime_has_cuda()
     return _cuda
+
+
+def gpu_answers() -> bool:
+    """The CUDA driver loads and sees a GPU. Asked before importing onnxruntime, so a worker on a
+    CPU-only machine never loads it (~30 MB resident it would not use)."""
+    try:
+        import ctypes
+
+        cuda = ctypes.CDLL("libcuda.so.1")
+        count = ctypes.c_int(0)
+        return cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _onnxruntime_has_cuda() -> bool:
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()
 
 
 _cuda: bool | None = None

@@ -30,7 +30,8 @@ from images.embedding_models import active_model, store_faces
 from images.leases import keeper
 from images.models import Face as FaceRow
 from images.models import Image, ImageStatus
-from images.signals import faces_stored
+from images.signals import FINISHED_CHANNEL, faces_stored
+from infra import pg_listen
 from infra.errors import ErrorCode
 from infra.storage import ObjectNotFound, StoreUnreachable, crop_key, get_store
 from infra.storage import annotated_key as annotated_key_for
@@ -67,6 +68,7 @@ def mark_failed(image_id: str | uuid.UUID, code: str, message: str) -> None:
         image.lease_expires_at = image.next_attempt_at = image.last_error = None
         image.save(update_fields=[*UNFINISHED_FIELDS, "error_code", "error_message", "finished_at"])
         webhooks.schedule(image)
+        pg_listen.notify(FINISHED_CHANNEL, str(image.pk))
     if not settings.FACECORE_KEEP_ORIGINALS:
         _delete_original(image)
 
@@ -332,6 +334,7 @@ def _finish(job: _Job) -> None:
             locked.timings = timings
             locked.save()
             webhooks.schedule(locked)
+            pg_listen.notify(FINISHED_CHANNEL, str(locked.pk))
     if gone:
         # Deleted while we worked: do not leave a preview or crops behind.
         for key in ([preview_key] if preview_key else []) + crop_keys:

@@ -12,3 +12,7 @@ active_model_changed = Signal()
 """``sender=ModelMigration``, ``model``: a model migration switched to ``model`` or rolled back to
 it; every face's embedding is now ``model``'s (images.migration). Sent by a worker task after
 the switch committed; recognition recomputes matches and clusters."""
+
+FINISHED_CHANNEL = "facecore_image_finished"
+"""PostgreSQL NOTIFY channel: an image's id, when its job ended (``done`` or ``failed``), delivered
+when that transaction commits (``infra.pg_listen``). Synchronous calls wait on it."""

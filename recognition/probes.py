@@ -11,12 +11,16 @@ from django.db import connection
 
 from images.checks import CheckedImage
 from images.models import Image, ImageStatus
+from images.signals import FINISHED_CHANNEL
 from images.submission import submit_image
+from infra import pg_listen
 from infra.errors import ErrorCode, ServiceError
 from infra.storage import StorageUnavailable, get_store
 from tenants.models import Application
 
 log = logging.getLogger(__name__)
+
+POLL_CEILING_SECONDS = 0.5
 
 
 def submit(app: Application, checked: CheckedImage, purpose: str, options: dict) -> Image:
@@ -26,22 +30,31 @@ def submit(app: Application, checked: CheckedImage, purpose: str, options: dict)
 
 
 def wait(image: Image, timeout: float | None = None) -> Image:
-    """The finished image; ServiceError 504 ``timeout`` (the image is discarded) if it takes too long."""
+    """The finished image; ServiceError 504 ``timeout`` (the image is discarded) if it takes too long.
+
+    The worker announces the end of each job (``images.signals.FINISHED_CHANNEL``), which wakes
+    this call at once; between wake-ups it still polls, more and more slowly (up to 0.5 s), in
+    case an announcement is missed (the listener reconnecting, a pooler without LISTEN).
+    """
     timeout = settings.FACECORE_SYNC_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     interval = settings.FACECORE_SYNC_POLL_INTERVAL
-    while True:
-        status = Image.objects.filter(pk=image.pk).values_list("status", flat=True).first()
-        if status in (ImageStatus.DONE, ImageStatus.FAILED) or status is None:
-            break
-        if time.monotonic() >= deadline:
-            discard(image)
-            raise ServiceError(
-                ErrorCode.TIMEOUT, f"The worker did not finish within {timeout:g} s (FACECORE_SYNC_TIMEOUT)."
-            )
-        lend_connection_back()
-        time.sleep(interval)
-        interval = min(interval * 1.5, 0.5)
+    with pg_listen.listener(FINISHED_CHANNEL).waiting(str(image.pk)) as finished:
+        while True:
+            status = Image.objects.filter(pk=image.pk).values_list("status", flat=True).first()
+            if status in (ImageStatus.DONE, ImageStatus.FAILED) or status is None:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                discard(image)
+                raise ServiceError(
+                    ErrorCode.TIMEOUT,
+                    f"The worker did not finish within {timeout:g} s (FACECORE_SYNC_TIMEOUT).",
+                )
+            lend_connection_back()
+            finished.wait(min(interval, left))
+            finished.clear()
+            interval = min(interval * 1.5, POLL_CEILING_SECONDS)
     fresh = Image.objects.filter(pk=image.pk).first()
     if fresh is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "The image was deleted while it was processed.")

@@ -62,6 +62,16 @@ def fast_tier_loads_no_tensorflow(request):
         pytest.fail("fast tier: TensorFlow was imported; mark that test real_parts", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def no_listener_outlives_its_test():
+    """A synchronous call starts a LISTEN connection (infra.pg_listen) that would otherwise keep
+    the test database open when it is dropped."""
+    yield
+    from infra.pg_listen import stop_listeners
+
+    stop_listeners()
+
+
 def shared_dir() -> Path:
     """Read-only shared data (photos); FACECORE_SHARED_DIR, default ``<repo>/../shared``."""
     return Path(os.environ.get("FACECORE_SHARED_DIR", REPO.parent / "shared"))

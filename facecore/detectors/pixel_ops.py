@@ -18,7 +18,7 @@ import numpy as np
 _CV2 = None
 
 
-def _cv2():
+def opencv():
     """OpenCV, single-threaded: its resize threads fought the inference threads for the cores
     (20 ms more CPU per image with them, and slower detection); the resizes run on a helper
     thread beside PNet instead (``OnnxMTCNN``)."""
@@ -37,7 +37,7 @@ def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     OpenCV's ``INTER_AREA`` downscale is the same overlap-weighted mean (|Δ| < 1e-4 on images in
     [-1, 1], float rounding); it is SIMD code, as fast as TensorFlow's kernel.
     """
-    cv2 = _cv2()
+    cv2 = opencv()
     height, width = size
     image = np.ascontiguousarray(image, dtype=np.float32)
     if image.shape[:2] == (height, width):

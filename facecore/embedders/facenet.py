@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from facecore.embedders.base import l2_normalize
@@ -149,6 +148,8 @@ def build_inception_resnet_v1(dimension: int = 128, dropout_rate: float = 0.2):
 
 def h5_layer_weights(path: Path | str) -> dict[str, list[np.ndarray]]:
     """Weights per layer name from a Keras 2 HDF5 model, in the file's layer and weight order."""
+    import h5py  # here, not at import: a worker on the ONNX runtime never reads the .h5 (~10 MB less)
+
     out: dict[str, list[np.ndarray]] = {}
     with h5py.File(path, "r") as f:
         group = f.get("model_weights", f)
