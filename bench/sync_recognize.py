@@ -3,14 +3,16 @@ idle ``manage.py runall`` (what ``make run`` starts) with a gallery of 1,000 sub
 (before) beside the default runtime (after) -> docs/benchmarks.md "## Synchronous recognize".
 
 Two runalls run at once, each on a fresh data folder with its own embedded database, broker and
-worker; one is started with ``FACECORE_RUNTIME=tensorflow``, the other with the default. Each gets
-the same gallery: 1,000 lfw-dev people as subjects, up to two example faces each, inserted with
-their real facenet embeddings (``bench.recognize_latency.enrol``, run in a child process against
-that folder's database). Then the two take turns, 8 calls each, one call at a time, so the stack
-answering is the only one working and both see the same machine load over the run. The time is the client's: upload,
-queue, worker (decode, detect, embed, store, gallery search, decision) and the call's polling.
+worker; one is started with ``FACECORE_RUNTIME=tensorflow``, the other with the default; with
+``--before-repo`` the "before" one runs another checkout (the code before a change, e.g. a git
+worktree). Each gets the same gallery: 1,000 lfw-dev people as subjects, up to two example faces
+each, inserted with their real facenet embeddings (``bench.recognize_latency.enrol``, run in a
+child process against that folder's database; needs ``bench.lfw_data``'s cache, made on first
+use). Then the two take turns, 8 calls each, one call at a time, so the stack answering is the
+only one working and both see the same machine load over the run. The time is the client's:
+upload, queue, worker (decode, detect, embed, store, gallery search, decision) and the wait.
 
-    FACECORE_SHARED_DIR=../shared .venv/bin/python -m bench.sync_recognize [--calls 64] [--no-write]
+    FACECORE_SHARED_DIR=../shared .venv/bin/python -m bench.sync_recognize [--calls 64] [--before-repo DIR] [--no-write]
 """
 
 from __future__ import annotations
