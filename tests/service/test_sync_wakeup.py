@@ -74,3 +74,27 @@ def test_a_waiter_is_woken_only_by_its_own_image():
         pg_listen.notify(FINISHED_CHANNEL, second)
         assert second_done.wait(5)
         assert not first_done.is_set()
+
+
+def test_the_listener_reconnects_after_losing_its_connection_and_wakes_waiters_again(settings):
+    """The database restarting (here: the listener's backend terminated) must not leave waiting
+    calls to their slow polls for good: the listener reconnects and announcements arrive again."""
+    settings.FACECORE_SYNC_POLL_INTERVAL = SLOW_POLL
+    key = str(queued_image().pk)
+    listener = pg_listen.listener(FINISHED_CHANNEL)
+    with listener.waiting(key):
+        pass  # LISTEN is in place
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()",
+            [f'LISTEN "{FINISHED_CHANNEL}"'],
+        )
+        assert cursor.fetchone() == (True,)
+    for _ in range(int((pg_listen.RECONNECT_SECONDS + 10) * 2)):  # until it is back
+        with listener.waiting(key) as woken:
+            pg_listen.notify(FINISHED_CHANNEL, key)
+            if woken.wait(0.5):
+                break
+    with listener.waiting(key) as announced:  # registered after the reconnection
+        pg_listen.notify(FINISHED_CHANNEL, key)
+        assert announced.wait(5), "no announcement arrived after the listener lost its connection"
