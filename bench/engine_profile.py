@@ -140,10 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         ox.detect([img], MIN_FACE_SIZE)
         total["onnx"] += time.perf_counter() - t
         h, w = img.shape[:2]
-        sizes = [
-            fb.scaled_size(h, w, s) for s in fb.pyramid_scales(w, h, MIN_FACE_SIZE, ox.params.scale_factor)
-        ]
-        for k, size in enumerate(s for s in sizes if min(s) >= fb.PNET_CELL):
+        levels = fb.pyramid_levels(h, w, MIN_FACE_SIZE, ox.params.scale_factor)
+        for k, (_, size) in enumerate(levels):
             level_flops[k] += pnet_flops(*size)
             pnet_gflop += pnet_flops(*size) / 1e9
     n = len(images)

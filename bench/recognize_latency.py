@@ -121,14 +121,6 @@ def run() -> dict:
     from tenants.models import Application
 
     g = gallery()
-    images, arrays, rows_of, people, singles, chosen = (
-        g.images,
-        g.arrays,
-        g.rows_of,
-        g.people,
-        g.singles,
-        g.chosen,
-    )
     setup_test_environment()
     name = f"facecore_bench_recognize_{uuid.uuid4().hex[:8]}"
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
@@ -136,15 +128,15 @@ def run() -> dict:
     try:
         app = Application.objects.create(name="bench-recognize")
         faces = enrol(app, g)
-        probe_rows = [rows_of[p][2] for p in people if len(rows_of[p]) > 2][: PROBES // 2]
-        probe_rows += [rows_of[p][0] for p in singles if p not in chosen][: PROBES - len(probe_rows)]
+        probe_rows = [g.rows_of[p][2] for p in g.people if len(g.rows_of[p]) > 2][: PROBES // 2]
+        probe_rows += [g.rows_of[p][0] for p in g.singles if p not in g.chosen][: PROBES - len(probe_rows)]
         probes = [
             Face(
                 id=uuid.uuid4(),
                 application=app,
-                embedding=arrays["plain"][row],
+                embedding=g.arrays["plain"][row],
                 model="facenet",
-                quality=images[row]["faces"][images[row]["centre"]]["quality"],
+                quality=g.images[row]["faces"][g.images[row]["centre"]]["quality"],
             )  # fmt: skip
             for row in probe_rows
         ]

@@ -36,6 +36,7 @@ from bench.common import load_average, machine_summary, markdown_table, publish,
 from bench.engine_latency import snapshots  # noqa: E402
 from bench.service import runall  # noqa: E402
 from bench.vectors import percentile  # noqa: E402
+from facecore.settings import default_models_dir  # noqa: E402
 
 HEADING = "## Synchronous recognize"
 STACKS = {
@@ -47,12 +48,6 @@ checkout (the code before a change), the "after" stack always runs this one."""
 WARM_UP_CALLS = 4
 BLOCK = 8
 """Calls in a row to one stack before the other takes its turn (both get the same photos)."""
-
-
-def models_dir() -> Path:
-    from facecore.settings import default_models_dir
-
-    return default_models_dir()
 
 
 def seed(data_dir: Path) -> None:
@@ -92,7 +87,7 @@ def measure(calls: int, before_repo: Path | None = None) -> dict:
         for name, (_, env) in STACKS.items():
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"facecore-sync-{name}-")))
             repo = before_repo if name == "before" and before_repo else REPO
-            env = {"FACECORE_MODELS_DIR": str(models_dir()), **env}
+            env = {"FACECORE_MODELS_DIR": str(default_models_dir()), **env}
             base, key, _ = stack.enter_context(
                 runall("", log_dir / f"runall-{name}.log", repo=repo, extra_env=env, data_dir=data_dir)
             )

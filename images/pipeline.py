@@ -55,6 +55,13 @@ def _ms(start: float) -> float:
 UNFINISHED_FIELDS = ["status", "lease_expires_at", "next_attempt_at", "last_error"]
 
 
+def _announce_end(image: Image) -> None:
+    """Inside the transaction that ends the job (done or failed), so both go out only if it
+    commits: the webhook is scheduled and waiting synchronous calls are woken."""
+    webhooks.schedule(image)
+    pg_listen.notify(FINISHED_CHANNEL, str(image.pk))
+
+
 def mark_failed(image_id: str | uuid.UUID, code: str, message: str) -> None:
     """End the job as ``failed`` (once), drop the original if originals are not kept, notify."""
     with transaction.atomic():
@@ -67,8 +74,7 @@ def mark_failed(image_id: str | uuid.UUID, code: str, message: str) -> None:
         image.finished_at = timezone.now()
         image.lease_expires_at = image.next_attempt_at = image.last_error = None
         image.save(update_fields=[*UNFINISHED_FIELDS, "error_code", "error_message", "finished_at"])
-        webhooks.schedule(image)
-        pg_listen.notify(FINISHED_CHANNEL, str(image.pk))
+        _announce_end(image)
     if not settings.FACECORE_KEEP_ORIGINALS:
         _delete_original(image)
 
@@ -333,8 +339,7 @@ def _finish(job: _Job) -> None:
             timings["total"] = _ms(job.started)
             locked.timings = timings
             locked.save()
-            webhooks.schedule(locked)
-            pg_listen.notify(FINISHED_CHANNEL, str(locked.pk))
+            _announce_end(locked)
     if gone:
         # Deleted while we worked: do not leave a preview or crops behind.
         for key in ([preview_key] if preview_key else []) + crop_keys:

@@ -37,7 +37,6 @@ class Listener:
         self.channel = channel
         self._waiters: dict[str, set[threading.Event]] = {}
         self._lock = threading.Lock()
-        self._listening = threading.Event()
         self._tried = threading.Event()
         """Set after the first connection attempt, whatever its outcome."""
         self._connections = 0
@@ -84,7 +83,6 @@ class Listener:
             try:
                 self._listen()
             except Exception as exc:  # noqa: BLE001 - any failure: log, reconnect later
-                self._listening.clear()
                 self._tried.set()
                 log.warning(
                     "LISTEN %s failed (%s); waiting calls poll until it reconnects", self.channel, exc
@@ -100,7 +98,6 @@ class Listener:
         with psycopg.connect(**params, autocommit=True) as conn:
             conn.execute(f'LISTEN "{self.channel}"')
             self._connections += 1
-            self._listening.set()
             self._tried.set()
             if self._connections > 1:
                 self._wake_all()  # announcements missed while reconnecting: everyone re-checks

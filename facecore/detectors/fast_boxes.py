@@ -50,6 +50,18 @@ def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
+def pyramid_levels(
+    height: int, width: int, min_face_size: int, scale_factor: float
+) -> list[tuple[float, tuple[int, int]]]:
+    """(scale, (height, width)) of each pyramid level PNet runs on: the package's scales, minus
+    the levels smaller than one PNet cell (12x12 input gives one output cell)."""
+    levels = [
+        (scale, scaled_size(height, width, scale))
+        for scale in pyramid_scales(width, height, min_face_size, scale_factor)
+    ]
+    return [(scale, size) for scale, size in levels if min(size) >= PNET_CELL]
+
+
 def sort_desc(boxes: np.ndarray) -> np.ndarray:
     """Highest score first, ties ordered as the package's ``sort_by_scores`` orders them."""
     return boxes[np.argsort(boxes[:, 4])[::-1]]

@@ -82,12 +82,7 @@ class FastMTCNN:
         """PNet over the image pyramid -> square candidate boxes, best first."""
         p = self.params
         height, width = image.shape[:2]
-        levels = [
-            (scale, fb.scaled_size(height, width, scale))
-            for scale in fb.pyramid_scales(width, height, min_face_size, p.scale_factor)
-        ]
-        # PNet needs at least 12x12 input to produce one cell.
-        levels = [(scale, size) for scale, size in levels if min(size) >= fb.PNET_CELL]
+        levels = fb.pyramid_levels(height, width, min_face_size, p.scale_factor)
         per_level = []
         outputs = self._pnet_pyramid(image, [size for _, size in levels]) if levels else []
         for (scale, _), (reg, prob) in zip(levels, outputs, strict=True):

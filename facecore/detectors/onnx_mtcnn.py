@@ -99,11 +99,7 @@ class OnnxMTCNN:
         """PNet over the image pyramid -> square candidate boxes, best first."""
         p = self.params
         height, width = image.shape[:2]
-        levels = [
-            (scale, fb.scaled_size(height, width, scale))
-            for scale in fb.pyramid_scales(width, height, min_face_size, p.scale_factor)
-        ]
-        levels = [(scale, size) for scale, size in levels if min(size) >= fb.PNET_CELL]
+        levels = fb.pyramid_levels(height, width, min_face_size, p.scale_factor)
         per_level = self._pyramid_in_order(image, levels)
         if not per_level:
             return np.empty((0, 5), dtype=np.float64)
