@@ -2,8 +2,8 @@
 
 Each case runs in a fresh subprocess (``FACECORE_RUNTIME`` set for it), as a worker process does:
 Django set up, ``worker.tasks`` and ``api.urls`` imported, then the engine warmed as
-``worker.warmup.warm_engine`` warms it (detector + the default model, one call each): "ready" is
-the wall time from interpreter start to that point. Then ``--jobs`` engine jobs (``Engine.analyze``
+``worker.warmup.warm_engine`` warms it (detector + the default model, one call each, and
+OpenVINO's usual input shapes): "ready" is the wall time from interpreter start to that point. Then ``--jobs`` engine jobs (``Engine.analyze``
 of one photo each, cycling the shared deepface-pairs photos) and the resident set size after them.
 The API row is a process that imports the API and the engine package without loading models
 (the API process never runs the networks: synchronous calls go to a worker).
@@ -35,7 +35,7 @@ from bench.common import (  # noqa: E402
 )
 
 HEADING = "## Engine footprint"
-GROWTH = "Where the worker's growth after \"ready\" comes from (default runtime, measured 2026-12-07 on AMD EPYC): the variety of image sizes, not the number of jobs. One photo analysed 300 times stays at 480 MiB; the 64 photos cycled reach 598 MiB after the first 64 jobs and 604 MiB after 256 (the buffers of the largest pyramid levels seen, kept for reuse). Tried against it: `MALLOC_ARENA_MAX=2` 677 MiB, `MALLOC_MMAP_THRESHOLD_=1048576` 668 MiB, an OpenVINO shape cache of 16 instead of 64 660 MiB (and a set-up on every call for a camera's steady image size, so not kept), both 653 MiB, against 687 MiB untouched in the same series."
+GROWTH = "Where the worker's memory goes (default runtime, AMD EPYC, 2026-12-07): with a shape per pyramid level per image size (before the padded levels and fixed batch sizes of `pnet_padding` / `run_in_chunks`), a worker was ready at 429 MiB and grew to 627 MiB after 500 jobs, from the variety of image sizes, not the number of jobs (one photo analysed 300 times stayed at 480 MiB): OpenVINO keeps each shape's set-up and buffers. With few shapes it is ready at about 510 MiB (the usual frames' shapes set up at start, 0.3 s) and grows by about 55 MiB over the 500 jobs. Tried before against the growth, and not kept: `MALLOC_ARENA_MAX=2`, `MALLOC_MMAP_THRESHOLD_=1048576`, a shape cache of 16 (a set-up on every call for a camera's steady size)."
 
 CHILD = r"""
 import json, os, sys, time
@@ -58,6 +58,8 @@ if MODE == "worker":
     engine = get_engine()
     blank = np.full((160, 160, 3), 128, dtype=np.uint8)
     engine.detector.detect([blank], engine.settings.min_face_size)
+    if hasattr(engine.detector, "warm_shapes"):
+        engine.detector.warm_shapes(engine.settings.detection_max_side, engine.settings.min_face_size)
     embedder = engine.embedder()
     face = Face(box=Box(40, 30, 120, 130), probability=1.0, landmarks={})
     embedder.embed(np.stack([embedder.prepare(blank, face)]))
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured {utc_now()} on {machine_summary()}; load average before/after: {load_before} / "
         f"{load_average()}.\n\nCommand: `python -m bench.engine_footprint --jobs {args.jobs}`\n\n"
         "Each row is a fresh process: Django set up, the API (and for a worker `worker.tasks`) imported, "
-        "the engine warmed as `worker.warmup` warms it (detector and default model, one call each); "
+        "the engine warmed as `worker.warmup` warms it (detector and default model, one call each, and OpenVINO's usual input shapes); "
         '"ready" is interpreter start to warm. Then the jobs: `Engine.analyze` of one shared '
         "deepface-pairs photo each, cycling the 64. Targets (issue 20): worker ≤ 600 MB after 500 jobs, "
         "API ≤ 200 MB, worker ready ≤ 3 s.\n\n" + table + "\n" + GROWTH

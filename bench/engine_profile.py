@@ -199,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                 ["stage", "TensorFlow `mtcnn-fast` ms", f"ONNX `mtcnn-onnx` ({ox.executor}) ms"], stage_rows
             ),
             "",
-            "ONNX detector, inside each stage (ms per image, summed over threads: PNet's levels run in two "
-            "lanes at once, so the PNet steps add up to more than the stage's wall time above):",
+            "ONNX detector, inside each stage (ms per image; PNet's levels run one at a time, and \"pnet "
+            "resize\" is only the wait for a level: the resizes, and the exact edges of padded levels, run "
+            "on a helper thread ahead of PNet):",
             "",
             markdown_table(["step", "ms"], detail_rows),
             "",

@@ -171,21 +171,25 @@ def _to_nchw(g: GraphBuilder, x: str) -> str:
 
 
 def build_pnet(w: list[np.ndarray]):
-    """Input (1, H, W, 3) normalized image; outputs reg (1, 4, h, w) and face prob (1, h, w)."""
+    """Input (1, H, W, 3) normalized image; output ``maps`` (1, 5, h, w): channel 0 the face
+    logit (the face logit minus the background logit: its sigmoid is the softmax's face
+    probability), channels 1-4 the box offsets.
+
+    The two heads are one 1x1 convolution with five outputs: one pass over conv3's output instead
+    of two, no softmax, and no split or gather in the graph (OpenVINO runs those in a slow plain
+    layout); the caller takes the channels apart as numpy views.
+    """
     g = GraphBuilder("pnet")
     x = _to_nchw(g, "image")
     x = g.prelu(g.conv(x, w[0], w[1], "conv1"), w[2], "prelu1")
     x = g.max_pool(x, 2, 2, True, "pool1")
     x = g.prelu(g.conv(x, w[3], w[4], "conv2"), w[5], "prelu2")
     x = g.prelu(g.conv(x, w[6], w[7], "conv3"), w[8], "prelu3")
-    reg = g.conv(x, w[9], w[10], "conv4_1")
-    logits = g.conv(x, w[11], w[12], "conv4_2")
-    prob = g.op("Softmax", [logits], "softmax", axis=1)
-    face = g.op("Gather", [prob, g.const(np.array(1, np.int64), "face_index")], "face_prob", axis=1)
-    return g.model(
-        [("image", [1, "height", "width", 3])],
-        [(reg, "reg", [1, 4, "h", "w"]), (face, "prob", [1, "h", "w"])],
-    )
+    logits_kernel, logits_bias = w[11], w[12]
+    kernel = np.concatenate([logits_kernel[..., 1:2] - logits_kernel[..., 0:1], w[9]], axis=-1)
+    bias = np.concatenate([logits_bias[1:2] - logits_bias[0:1], w[10]])
+    maps = g.conv(x, kernel, bias, "heads")
+    return g.model([("image", [1, "height", "width", 3])], [(maps, "maps", [1, 5, "h", "w"])])
 
 
 def _flatten_whc(g: GraphBuilder, x: str) -> str:

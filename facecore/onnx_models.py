@@ -33,7 +33,7 @@ from facecore.fetch import SOURCES, require_weights, sha256_of
 
 log = logging.getLogger(__name__)
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 """Bump when a graph builder changes: every cached file is then converted again."""
 
 SUBDIR = "onnx"

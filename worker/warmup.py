@@ -14,13 +14,16 @@ log = logging.getLogger(__name__)
 
 def warm_engine() -> None:
     """Load the detector and the active model's embedder, and run each once (TensorFlow traces
-    on first use)."""
+    on first use; OpenVINO sets up each input shape on first use, so the usual ones are run too)."""
     from facecore.engine import get_engine
     from images.embedding_models import active_model
 
     engine = get_engine()
     blank = np.full((160, 160, 3), 128, dtype=np.uint8)
     engine.detector.detect([blank], engine.settings.min_face_size)
+    warm_shapes = getattr(engine.detector, "warm_shapes", None)  # OpenVINO: set up the usual shapes
+    if warm_shapes is not None:
+        warm_shapes(engine.settings.detection_max_side, engine.settings.min_face_size)
     try:
         model = active_model()
     except DatabaseError:  # the database may come up later than the worker; jobs ask again

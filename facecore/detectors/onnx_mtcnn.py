@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from facecore.detectors import fast_boxes as fb
+from facecore.detectors import pnet_padding as padding
 from facecore.detectors.base import DETECTION_COLUMNS
 from facecore.detectors.fast_boxes import MTCNNParams, as_rgb
 from facecore.detectors.pixel_ops import area_resize, crop_and_resize
@@ -28,17 +29,29 @@ SMALL_LEVEL_PIXELS = 12_000
 """Pyramid levels under this area (about 110x110) run on ONNX Runtime next to OpenVINO."""
 
 
-BATCH_BUCKET = 16
+COMMON_ASPECTS = ((4, 3), (3, 2), (16, 9), (1, 1))
+"""Width:height of the usual camera frames and photos, whose shapes a worker sets up at start."""
+
+RNET_CHUNKS = (16, 32, 64, 128)
+ONET_CHUNKS = (4, 8, 16, 32)
+"""Batch sizes RNet and ONet are run with: candidates go in chunks of the largest, the last one
+padded with zeros up to the smallest that holds it. OpenVINO sets up each new batch size
+(4-80 ms, more than the call) and keeps a limited number; one batch per call, padded to
+multiples of 16, gave a new size on most calls of several images. Four sizes each are set up
+once (``OnnxMTCNN.warm_shapes`` at worker start) and cost 10-20% per patch over one large batch."""
 
 
-def pad_batch(patches: np.ndarray) -> np.ndarray:
-    """Patches padded with zeros to a multiple of ``BATCH_BUCKET``: the runtime then sees a few
-    batch sizes instead of one per candidate count, and keeps their set-up cached (outputs of
-    the real rows are unchanged; callers read the first ``len(patches)`` rows)."""
-    extra = -len(patches) % BATCH_BUCKET
-    if not extra:
-        return patches
-    return np.concatenate([patches, np.zeros((extra, *patches.shape[1:]), patches.dtype)])
+def run_in_chunks(net, patches: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
+    """``net`` over ``patches`` in batches of the given ``sizes`` -> its outputs, one row per patch."""
+    outputs: list[list[np.ndarray]] = []
+    largest = sizes[-1]
+    for start in range(0, len(patches), largest):
+        chunk = patches[start : start + largest]
+        size = next(s for s in sizes if s >= len(chunk))
+        if size > len(chunk):
+            chunk = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)])
+        outputs.append([out[: len(patches) - start] for out in net.run({"patches": chunk})])
+    return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
 
 
 def normalize(image: np.ndarray) -> np.ndarray:
@@ -95,12 +108,16 @@ class OnnxMTCNN:
 
     # -- stages -------------------------------------------------------------------------------
 
-    def _proposals(self, image: np.ndarray, min_face_size: int) -> np.ndarray:
-        """PNet over the image pyramid -> square candidate boxes, best first."""
-        p = self.params
+    def _prepare(self, image: np.ndarray, min_face_size: int) -> tuple[list, list]:
+        """Queue the image's pyramid levels on the helper thread -> (levels, their futures)."""
         height, width = image.shape[:2]
-        levels = fb.pyramid_levels(height, width, min_face_size, p.scale_factor)
-        per_level = self._pyramid_in_order(image, levels)
+        levels = fb.pyramid_levels(height, width, min_face_size, self.params.scale_factor)
+        return levels, [self._resizer.submit(self._level, image, size) for _, size in levels]
+
+    def _proposals(self, levels: list, prepared: list) -> np.ndarray:
+        """PNet over a prepared image pyramid -> square candidate boxes, best first."""
+        p = self.params
+        per_level = self._pyramid_in_order(levels, prepared)
         if not per_level:
             return np.empty((0, 5), dtype=np.float64)
         start = time.perf_counter()
@@ -109,24 +126,62 @@ class OnnxMTCNN:
         self._tick("pnet nms", start)
         return out
 
-    def _net_for(self, level: np.ndarray):
-        if self._small_pnet is not None and level.shape[0] * level.shape[1] < SMALL_LEVEL_PIXELS:
-            return self._small_pnet
-        return self._pnet
+    def _on_small_pnet(self, size: tuple[int, int]) -> bool:
+        return self._small_pnet is not None and size[0] * size[1] < SMALL_LEVEL_PIXELS
 
-    def _pyramid_in_order(self, image: np.ndarray, levels: list) -> list[np.ndarray]:
+    def _padded(self) -> bool:
+        """Levels on OpenVINO are padded when ONNX Runtime is here for their exact edges."""
+        return self._small_pnet is not None
+
+    def _level(self, image: np.ndarray, size: tuple[int, int]):
+        """Resize to one pyramid level -> (the network that runs it, its input, exact edges).
+
+        On OpenVINO with ONNX Runtime beside it, the level is padded (``pnet_padding``) and the
+        edges the padding would change are computed here, on this helper thread."""
+        level = area_resize(image, size)
+        small = self._small_pnet
+        if self._on_small_pnet(size):
+            return small, level[None], None
+        if not self._padded():
+            return self._pnet, level[None], None
+        edges = padding.exact_edges(lambda strip: small.run({"image": strip})[0], level)
+        return self._pnet, padding.canvas(level), edges
+
+    def warm_shapes(self, max_side: int, min_face_size: int = 20) -> int:
+        """Set OpenVINO up for the shapes the usual photos need, so the first jobs don't pay it.
+
+        PNet's (padded) levels for the detection copy of each ``COMMON_ASPECTS`` frame at
+        ``max_side``, either way up, and the RNet/ONet batch sizes. Returns the number of shapes.
+        """
+        shapes = set()
+        for ratio_w, ratio_h in COMMON_ASPECTS:
+            short = round(max_side * ratio_h / ratio_w)
+            for height, width in ((short, max_side), (max_side, short)):
+                for _, size in fb.pyramid_levels(height, width, min_face_size, self.params.scale_factor):
+                    if not self._on_small_pnet(size):
+                        padded = tuple(padding.padded_size(n) for n in size) if self._padded() else size
+                        shapes.add(padded)
+        with self._lock:
+            for shape in sorted(shapes):
+                self._pnet.run({"image": np.zeros((1, *shape, 3), np.float32)})
+            for net, side, sizes in ((self._rnet, 24, RNET_CHUNKS), (self._onet, 48, ONET_CHUNKS)):
+                for n in sizes:
+                    net.run({"patches": np.zeros((n, side, side, 3), np.float32)})
+        return len(shapes) + len(RNET_CHUNKS) + len(ONET_CHUNKS)
+
+    def _pyramid_in_order(self, levels: list, prepared: list) -> list[np.ndarray]:
         """One PNet call at a time (all threads each); the resizes run ahead on a helper thread,
         as TensorFlow's executor overlaps them in fast_pnet's graph."""
         p = self.params
         per_level = []
-        resized = [self._resizer.submit(area_resize, image, size) for _, size in levels]
-        for k, ((scale, _), future) in enumerate(zip(levels, resized, strict=True)):
+        for k, ((scale, (height, width)), future) in enumerate(zip(levels, prepared, strict=True)):
             start = time.perf_counter()
-            level = future.result()
+            net, batch, edges = future.result()
             start = self._tick(f"pnet resize wait L{k}", start)
-            reg, prob = self._net_for(level).run({"image": level[None]})
+            (maps,) = net.run({"image": batch})
             start = self._tick(f"pnet net L{k}", start)
-            boxes = fb.pnet_boxes(reg[0].transpose(1, 2, 0), prob[0], p.threshold_pnet, scale)
+            reg, prob = padding.level_maps(maps, height, width, edges)
+            boxes = fb.pnet_boxes(reg, prob, p.threshold_pnet, scale)
             per_level.append(fb.nms(boxes, p.nms_pnet_scale, "union"))
             self._tick(f"pnet boxes L{k}", start)
         return per_level
@@ -146,7 +201,7 @@ class OnnxMTCNN:
         start = time.perf_counter()
         patches = self._patches(images, boxes, 24)
         start = self._tick("rnet crop", start)
-        offsets, scores = self._rnet.run({"patches": pad_batch(patches)})
+        offsets, scores = run_in_chunks(self._rnet, patches, RNET_CHUNKS)
         start = self._tick("rnet net", start)
         out = fb.rnet_candidates(boxes, offsets, scores, p)
         self._tick("rnet boxes", start)
@@ -160,7 +215,7 @@ class OnnxMTCNN:
         start = time.perf_counter()
         patches = self._patches(images, boxes, 48)
         start = self._tick("onet crop", start)
-        offsets, landmarks, scores = self._onet.run({"patches": pad_batch(patches)})
+        offsets, landmarks, scores = run_in_chunks(self._onet, patches, ONET_CHUNKS)
         start = self._tick("onet net", start)
         out = fb.onet_detections([img.shape for img in images], boxes, offsets, landmarks, scores, p)
         self._tick("onet boxes", start)
@@ -176,6 +231,12 @@ class OnnxMTCNN:
             start = time.perf_counter()
             normalized = [normalize(as_rgb(img)) for img in images]
             self._tick("normalize", start)
-            boxes = [self._proposals(img, min_face_size) for img in normalized]
+            boxes = []
+            following = self._prepare(normalized[0], min_face_size)
+            for k in range(len(normalized)):
+                current = following
+                if k + 1 < len(normalized):  # the helper thread resizes one image ahead
+                    following = self._prepare(normalized[k + 1], min_face_size)
+                boxes.append(self._proposals(*current))
             boxes = self._refine_rnet(normalized, boxes)
             return self._refine_onet(normalized, boxes)

@@ -71,9 +71,15 @@ def crop_and_resize(image: np.ndarray, boxes: np.ndarray, side: int) -> np.ndarr
 
     top, bottom, y_lerp, y_in = samples(boxes[:, 0], boxes[:, 2], height)
     left, right, x_lerp, x_in = samples(boxes[:, 1], boxes[:, 3], width)
-    ty, by = top[:, :, None], bottom[:, :, None]
+    # One flat index per sample: numpy's take on (H*W, C) rows is ~3x its two-array fancy indexing.
+    pixels = image.reshape(-1, image.shape[2])
+    ty, by = (top * width)[:, :, None], (bottom * width)[:, :, None]
     lx, rx = left[:, None, :], right[:, None, :]
-    tl, tr, bl, br = image[ty, lx], image[ty, rx], image[by, lx], image[by, rx]  # (N, side, side, C)
+    shape = (len(boxes), side, side, image.shape[2])
+    tl, tr, bl, br = (
+        pixels.take((y + x).ravel(), axis=0).reshape(shape)
+        for y, x in ((ty, lx), (ty, rx), (by, lx), (by, rx))
+    )
     xl = x_lerp[:, None, :, None]
     top_row = tl + (tr - tl) * xl
     bottom_row = bl + (br - bl) * xl

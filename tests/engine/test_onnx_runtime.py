@@ -102,6 +102,17 @@ def test_detector_finds_tensorflows_faces(executor, models_dir, photos, tf_rows)
 
 
 @pytest.mark.parametrize("executor", EXECUTORS_HERE)
+def test_a_batch_of_photos_finds_what_each_photo_finds_alone(executor, models_dir, photos) -> None:
+    """A worker's job runs several photos in one call: RNet and ONet then see hundreds of
+    candidates, run in fixed-size chunks (``run_in_chunks``); the faces are those of one call each."""
+    detector = onnx_engine(models_dir, executor).detector
+    batch = [p.detection for p in photos[:16]]
+    together = detector.detect(batch, 20)
+    for image, rows in zip(batch, together, strict=True):
+        np.testing.assert_allclose(rows, detector.detect([image], 20)[0], atol=1e-4)
+
+
+@pytest.mark.parametrize("executor", EXECUTORS_HERE)
 @pytest.mark.parametrize("model", ["facenet", "facenet512"])
 def test_embeddings_match_tensorflow(executor, model, models_dir, photos, tf_engine) -> None:
     crops = []
