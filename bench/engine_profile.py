@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "",
             "ONNX detector, inside each stage (ms per image; PNet's levels run one at a time, and \"pnet "
-            "resize\" is only the wait for a level: the resizes, and the exact edges of padded levels, run "
+            'resize" is only the wait for a level: the resizes, and the exact edges of padded levels, run '
             "on a helper thread ahead of PNet):",
             "",
             markdown_table(["step", "ms"], detail_rows),
