@@ -159,8 +159,7 @@ class OnnxMTCNN:
             for height, width in ((short, max_side), (max_side, short)):
                 for _, size in fb.pyramid_levels(height, width, min_face_size, self.params.scale_factor):
                     if not self._on_small_pnet(size):
-                        padded = tuple(padding.padded_size(n) for n in size) if self._padded() else size
-                        shapes.add(padded)
+                        shapes.add(padding.padded_shape(*size) if self._padded() else size)
         with self._lock:
             for shape in sorted(shapes):
                 self._pnet.run({"image": np.zeros((1, *shape, 3), np.float32)})

@@ -19,11 +19,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from facecore.detectors.fast_boxes import PNET_CELL
+
 BUCKET = 64
 """Padded heights and widths are multiples of this (18% more pixels on the shared photos)."""
 
-STRIP = 11
-"""The level rows (columns) that the last map row (column) of an odd side sees, all of them."""
+STRIP = PNET_CELL - 1
+"""The level rows (columns) that the last map row (column) of an odd side sees: its 12-pixel cell
+less the one row (column) past the level's edge."""
 
 RunPNet = Callable[[np.ndarray], np.ndarray]
 """(1, H, W, 3) float32 -> PNet's maps (1, 5, h, w) (``onnx_graphs.build_pnet``)."""
@@ -31,6 +34,11 @@ RunPNet = Callable[[np.ndarray], np.ndarray]
 
 def padded_size(size: int, bucket: int = BUCKET) -> int:
     return -(-size // bucket) * bucket
+
+
+def padded_shape(height: int, width: int, bucket: int = BUCKET) -> tuple[int, int]:
+    """The (height, width) a level of this size is run at."""
+    return padded_size(height, bucket), padded_size(width, bucket)
 
 
 def map_size(size: int) -> int:
@@ -41,10 +49,10 @@ def map_size(size: int) -> int:
 def canvas(level: np.ndarray, bucket: int = BUCKET) -> np.ndarray:
     """(H, W, 3) float32 level -> (1, H', W', 3) with H', W' multiples of ``bucket``, zeros after."""
     height, width = level.shape[:2]
-    shape = (1, padded_size(height, bucket), padded_size(width, bucket), 3)
-    if shape[1:3] == (height, width):
+    shape = padded_shape(height, width, bucket)
+    if shape == (height, width):
         return level[None]
-    out = np.zeros(shape, np.float32)
+    out = np.zeros((1, *shape, 3), np.float32)
     out[0, :height, :width] = level
     return out
 
